@@ -1,0 +1,20 @@
+"""The `policydesk` console command: Django's management commands under one name.
+
+    policydesk migrate | policydesk setup | policydesk run | policydesk audit verify | ...
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policydesk.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["policydesk", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The JSON API at /api/v1/: one NinjaAPI, each app adding its router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+
+from .api_auth import BearerToken, StaffSession
+from .api_errors import install_error_handlers
+
+
+def build_api() -> NinjaAPI:
+    from policydesk.core.api_platform import router as platform_router
+    from policydesk.org.api import router as org_router
+
+    api = NinjaAPI(
+        title="PolicyDesk API",
+        version="1",
+        description=(
+            "Customer-service platform for insurers. Authenticate with a bearer token "
+            "(`Authorization: Bearer pdk_…`) or a signed-in session. Create operations honour "
+            "an `Idempotency-Key` header. Errors are JSON `{\"error\": {\"code\", \"message\"}}`."
+        ),
+        urls_namespace="api",
+        auth=[BearerToken(), StaffSession()],
+        docs=Swagger(settings={"persistAuthorization": False}),
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(api)
+    api.add_router("/", platform_router)
+    api.add_router("/", org_router)
+    return api
+
+
+api = build_api()

@@ -1,0 +1,55 @@
+"""Keyset pagination and bounded counts for every list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+COUNT_BOUND = 1000
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    items: list[M]
+    next_cursor: int | None
+
+
+def keyset_page(
+    queryset: QuerySet[M], *, after: int | None, limit: int = DEFAULT_PAGE_SIZE,
+    newest_first: bool = False,
+) -> Page[M]:
+    """One page ordered by id; `after` is the last id of the previous page."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    if newest_first:
+        queryset = queryset.order_by("-id")
+        if after is not None:
+            queryset = queryset.filter(id__lt=after)
+    else:
+        queryset = queryset.order_by("id")
+        if after is not None:
+            queryset = queryset.filter(id__gt=after)
+    rows = list(queryset[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=rows[-1].pk if has_more and rows else None)
+
+
+@dataclass(frozen=True)
+class BoundedCount:
+    value: int
+    exceeds: bool
+
+    def __str__(self) -> str:
+        return f"{self.value}+" if self.exceeds else str(self.value)
+
+
+def bounded_count(queryset: QuerySet[M], bound: int = COUNT_BOUND) -> BoundedCount:
+    """Count up to `bound` rows; beyond that say "bound+" instead of scanning everything."""
+    counted = queryset.order_by()[: bound + 1].count()
+    return BoundedCount(value=min(counted, bound), exceeds=counted > bound)

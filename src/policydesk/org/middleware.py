@@ -1,0 +1,73 @@
+"""Session time-outs and the second-factor requirement."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from policydesk.core.audit import audit_record
+
+from .second_factor import needs_second_factor
+
+LOGIN_AT_KEY = "pd_login_at"
+# Paths a user who still owes a second factor may reach.
+SECOND_FACTOR_OPEN_PATHS = ("/accounts/", "/static/", "/i18n/")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class SessionLifetimeMiddleware:
+    """End a session a fixed time after log-in, however busy (the idle limit is the cookie)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not getattr(request, "auth_via_token", False):
+            login_at = request.session.get(LOGIN_AT_KEY)
+            limit = settings.POLICYDESK_SESSION_ABSOLUTE_MINUTES * 60
+            if login_at is None or time.time() - float(login_at) > limit:
+                audit_record(action="auth.session_expired", actor=user, target=user)
+                logout(request)
+                if _wants_json(request):
+                    return JsonResponse(
+                        {"error": {"code": "session_expired", "message": "Sign in again."}},
+                        status=401,
+                    )
+                messages.info(request, _("Your session has ended. Please sign in again."))
+                return redirect(f"{reverse('org:login')}?next={request.path}")
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Roles that require a second factor reach nothing but the OTP pages until verified."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and needs_second_factor(user)
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(SECOND_FACTOR_OPEN_PATHS)
+        ):
+            if _wants_json(request):
+                return JsonResponse(
+                    {"error": {"code": "second_factor_required", "message": "Verify your code."}},
+                    status=401,
+                )
+            return redirect("org:otp_verify")
+        return self.get_response(request)

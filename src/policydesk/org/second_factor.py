@@ -1,0 +1,29 @@
+"""Which staff must present a TOTP code, and their devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import RoleScope
+
+
+def needs_second_factor(user: Any) -> bool:
+    cached = getattr(user, "_pd_needs_otp", None)
+    if cached is None:
+        cached = RoleScope.objects.filter(role=user.role, requires_second_factor=True).exists()
+        user._pd_needs_otp = cached
+    return bool(cached)
+
+
+def confirmed_device(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def pending_device(user: Any) -> TOTPDevice:
+    """The unconfirmed device being enrolled, created on first visit to the set-up page."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="PolicyDesk", confirmed=False)
+    return device

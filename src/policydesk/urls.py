@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from policydesk.core.api import api
+
+handler403 = "policydesk.core.views.permission_denied"
+handler404 = "policydesk.core.views.page_not_found"
+handler500 = "policydesk.core.views.server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("policydesk.org.urls")),
+    path("", include("policydesk.core.urls")),
+]
