@@ -141,6 +141,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "policydesk.core.context_processors.shell",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     }
 ]
@@ -231,7 +232,13 @@ POLICYDESK_DEFAULT_BRANCH_TIMEZONE = env_str("POLICYDESK_DEFAULT_TIMEZONE", "Asi
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env_str("POLICYDESK_STATIC_ROOT", str(PROJECT_DIR / "staticfiles")))
+# Development serves static files straight from the apps (WhiteNoise's finders);
+# production serves the collected copy.
+STATIC_ROOT: Path | None = (
+    Path(env_str("POLICYDESK_STATIC_ROOT", str(PROJECT_DIR / "staticfiles")))
+    if PRODUCTION or os.environ.get("POLICYDESK_STATIC_ROOT")
+    else None
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
