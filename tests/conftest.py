@@ -1,7 +1,7 @@
 """Personas shared by the whole suite: a tree of branches and staff in two of them.
 
-    hq (head office) ── city ─┬─ branch_a  (teller_a, manager_a)
-                              └─ branch_b  (teller_b)
+hq (head office) ── city ─┬─ branch_a  (teller_a, manager_a)
+                          └─ branch_b  (teller_b)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The `policydesk` console command: Django's management commands under one name.
 
-    policydesk migrate | policydesk setup | policydesk run | policydesk audit verify | ...
+policydesk migrate | policydesk setup | policydesk run | policydesk audit verify | ...
 """
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ SECRET_KEY = (
     if PRODUCTION
     else env_str("POLICYDESK_SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdef")
 )
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("POLICYDESK_SECRET_KEY must be at least 50 random characters.")
 ALLOWED_HOSTS = env_list(
     "POLICYDESK_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )

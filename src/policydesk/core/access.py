@@ -7,7 +7,7 @@ Both read the permission matrix (org.RoleGrant, org.RoleScope), which is data.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db.models import Model, QuerySet
 
@@ -37,7 +37,7 @@ def visible_branch_ids(user: Any) -> frozenset[int] | None:
         return frozenset()
     cached = getattr(user, "_pd_branch_ids", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cast(frozenset[int] | None, cached)
     scope = _role_scope(user)
     result: frozenset[int] | None
     if scope == Scope.COMPANY:
@@ -62,7 +62,9 @@ def scope_to_user(queryset: QuerySet[M], user: Any, *, branch_field: str = "bran
     return queryset.filter(**{f"{branch_field}__in": sorted(branch_ids)})
 
 
-def get_visible(queryset: QuerySet[M], user: Any, *, branch_field: str = "branch", **lookup: Any) -> M:
+def get_visible(
+    queryset: QuerySet[M], user: Any, *, branch_field: str = "branch", **lookup: Any
+) -> M:
     """One object the user may see, or NotVisible (404) whether it is missing or hidden."""
     obj = scope_to_user(queryset, user, branch_field=branch_field).filter(**lookup).first()
     if obj is None:
@@ -81,7 +83,7 @@ def granted_actions(user: Any) -> frozenset[str]:
             RoleGrant.objects.filter(role=user.role).values_list("action", flat=True)
         )
         user._pd_actions = cached
-    return cached  # type: ignore[no-any-return]
+    return cast(frozenset[str], cached)
 
 
 def can(user: Any, action: str) -> bool:

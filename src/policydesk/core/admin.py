@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from policydesk.org.second_factor import second_factor_verified
+
 from .access import can
 from .models import AuditEvent, JobRun, ScheduledJob
 
@@ -17,7 +19,7 @@ def admin_has_permission(request: HttpRequest) -> bool:
         user.is_active
         and user.is_authenticated
         and can(user, "admin.site")
-        and user.is_verified()  # type: ignore[union-attr]
+        and second_factor_verified(user)
     )
 
 

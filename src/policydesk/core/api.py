@@ -19,7 +19,7 @@ def build_api() -> NinjaAPI:
         description=(
             "Customer-service platform for insurers. Authenticate with a bearer token "
             "(`Authorization: Bearer pdk_…`) or a signed-in session. Create operations honour "
-            "an `Idempotency-Key` header. Errors are JSON `{\"error\": {\"code\", \"message\"}}`."
+            'an `Idempotency-Key` header. Errors are JSON `{"error": {"code", "message"}}`.'
         ),
         urls_namespace="api",
         auth=[BearerToken(), StaffSession()],

@@ -9,8 +9,8 @@ from ninja import Router, Schema
 
 from .access import granted_actions
 from .api_auth import actor_of
-from .selectors import audit_events_page, job_get, jobs_visible, last_runs
 from .scheduler import job_run_now
+from .selectors import audit_events_page, job_get, jobs_visible, last_runs
 
 router = Router(tags=["platform"])
 

@@ -127,6 +127,8 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in fields:
         field = instance._meta.get_field(name)
+        if not isinstance(field, models.Field):
+            raise TypeError(f"{name} is not a concrete field")
         if field.many_to_many:
             if instance.pk is None:
                 values[name] = []
@@ -167,7 +169,9 @@ def audit_verify(*, chunk_size: int = 2000, max_breaks: int = 50) -> VerifyResul
         checked += 1
         if event.previous_hash != previous:
             breaks.append(
-                ChainBreak(event.pk, "chain broken before this row: a row was removed, inserted or altered")
+                ChainBreak(
+                    event.pk, "chain broken before this row: a row was removed, inserted or altered"
+                )
             )
         if compute_hash(event) != event.hash:
             breaks.append(ChainBreak(event.pk, "content does not match its hash: row altered"))

@@ -39,9 +39,13 @@ class CronSchedule:
             if self.day_matches(day):
                 first_hour = start.hour if day == start.date() else 0
                 for hour in sorted(h for h in self.hours if h >= first_hour):
-                    first_minute = start.minute if (day == start.date() and hour == start.hour) else 0
+                    first_minute = (
+                        start.minute if (day == start.date() and hour == start.hour) else 0
+                    )
                     for minute in sorted(m for m in self.minutes if m >= first_minute):
-                        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
+                        return dt.datetime(
+                            day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC
+                        )
             day += dt.timedelta(days=1)
         raise DomainError("The schedule never fires.", field="schedule")
 

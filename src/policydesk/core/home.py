@@ -44,7 +44,9 @@ def home_cards(user: Any) -> list[dict[str, Any]]:
                 "url": reverse("core:audit_log"),
             }
         )
-        refused = today.filter(action__in=["access.refused", "auth.login_failed", "auth.locked_out"])
+        refused = today.filter(
+            action__in=["access.refused", "auth.login_failed", "auth.locked_out"]
+        )
         cards.append(
             {
                 "title": _("Refused accesses and failed log-ins today"),
@@ -53,4 +55,3 @@ def home_cards(user: Any) -> list[dict[str, Any]]:
             }
         )
     return cards
-

@@ -43,7 +43,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+        return (
+            f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+        )
 
 
 class IdempotencyRecord(models.Model):
@@ -63,6 +65,9 @@ class IdempotencyRecord(models.Model):
                 fields=["actor_id", "operation", "key"], name="idempotency_key_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"
 
 
 class ScheduledJob(models.Model):
@@ -105,3 +110,6 @@ class JobRun(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "slot"], name="job_run_slot_unique")]
         ordering = ["-slot"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} @ {self.slot:%Y-%m-%d %H:%M}"

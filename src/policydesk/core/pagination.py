@@ -21,7 +21,10 @@ class Page(Generic[M]):
 
 
 def keyset_page(
-    queryset: QuerySet[M], *, after: int | None, limit: int = DEFAULT_PAGE_SIZE,
+    queryset: QuerySet[M],
+    *,
+    after: int | None,
+    limit: int = DEFAULT_PAGE_SIZE,
     newest_first: bool = False,
 ) -> Page[M]:
     """One page ordered by id; `after` is the last id of the previous page."""

@@ -14,8 +14,10 @@ class RequestContext:
     client_address: str = ""
 
 
+NO_CONTEXT = RequestContext()  # frozen, so sharing it as the default is safe
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "policydesk_request_context", default=RequestContext()
+    "policydesk_request_context",
+    default=NO_CONTEXT,
 )
 
 

@@ -23,7 +23,6 @@ from .errors import DomainError
 from .models import JobRun, JobRunStatus, ScheduledJob
 
 
-
 def job_files() -> list[Path]:
     """Every app's scheduled_jobs.toml; later apps add their own file beside their code."""
     from django.apps import apps

@@ -12,6 +12,8 @@ from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from policydesk.core.htmx import is_htmx
+
 from .access import can, granted_actions
 from .audit import audit_record
 from .home import home_cards
@@ -42,14 +44,20 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "object_type": request.GET.get("object_type", "").strip(),
     }
     page = audit_events_page(
-        request.user, after=_int_or_none(request.GET.get("after")), limit=50, **filters
+        request.user,
+        after=_int_or_none(request.GET.get("after")),
+        limit=50,
+        action=filters["action"],
+        object_type=filters["object_type"],
     )
     context = {"page": page, "filters": filters}
-    if request.htmx:  # type: ignore[attr-defined]
+    if is_htmx(request):
         return render(request, "core/audit_log.html#audit-rows", context)
-    verify_job = jobs_visible(request.user).filter(name="audit-verify").first() if can(
-        request.user, "jobs.view"
-    ) else None
+    verify_job = (
+        jobs_visible(request.user).filter(name="audit-verify").first()
+        if can(request.user, "jobs.view")
+        else None
+    )
     context["verify_run"] = last_runs([verify_job]).get(verify_job.pk) if verify_job else None
     context["can_verify"] = can(request.user, "audit.verify") and can(request.user, "jobs.run")
     return render(request, "core/audit_log.html", context)
@@ -61,7 +69,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
     runs = last_runs(job_list)
     rows = [{"job": job, "run": runs.get(job.pk)} for job in job_list]
     context = {"rows": rows, "can_run": can(request.user, "jobs.run")}
-    if request.htmx:  # type: ignore[attr-defined]
+    if is_htmx(request):
         return render(request, "core/jobs.html#job-rows", context)
     return render(request, "core/jobs.html", context)
 
@@ -71,7 +79,9 @@ def jobs(request: HttpRequest) -> HttpResponse:
 def job_run(request: HttpRequest, name: str) -> HttpResponse:
     job = job_get(request.user, name)
     job_run_now(job=job, by=request.user)
-    messages.success(request, _("Job %(name)s queued; this page refreshes as it runs.") % {"name": name})
+    messages.success(
+        request, _("Job %(name)s queued; this page refreshes as it runs.") % {"name": name}
+    )
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
@@ -90,13 +100,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
         user = request.user
         if user.is_authenticated and getattr(user, "preferred_language", None) != language:
-            before = {"preferred_language": user.preferred_language}  # type: ignore[union-attr]
-            user.preferred_language = language  # type: ignore[union-attr]
-            user.save(update_fields=["preferred_language"])  # type: ignore[union-attr]
+            before = {"preferred_language": user.preferred_language}
+            user.preferred_language = language
+            user.save(update_fields=["preferred_language"])
             audit_record(
                 action="org.staff.language",
                 actor=user,
-                target=user,  # type: ignore[arg-type]
+                target=user,
                 before=before,
                 after={"preferred_language": language},
             )

@@ -14,8 +14,19 @@ class StaffAdmin(UserAdmin):
         *(UserAdmin.fieldsets or ()),
         (
             "PolicyDesk",
-            {"fields": ("display_name", "employee_number", "role", "company", "branch", "team",
-                        "languages", "skills", "preferred_language")},
+            {
+                "fields": (
+                    "display_name",
+                    "employee_number",
+                    "role",
+                    "company",
+                    "branch",
+                    "team",
+                    "languages",
+                    "skills",
+                    "preferred_language",
+                )
+            },
         ),
     )
 

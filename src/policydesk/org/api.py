@@ -124,7 +124,7 @@ def staff_out(staff: Staff, viewer: Any) -> dict[str, Any]:
 
 
 def _by_codes(model: type[Language] | type[Skill], codes: list[str], field: str) -> list[Any]:
-    found = list(model.objects.filter(code__in=codes))
+    found: list[Any] = list(model.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {item.code for item in found})
     if missing:
         raise DomainError(f"Unknown {field}: {', '.join(missing)}.", field=field)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from policydesk.core.audit import audit_record
 
-from .second_factor import needs_second_factor
+from .second_factor import needs_second_factor, second_factor_verified
 
 LOGIN_AT_KEY = "pd_login_at"
 # Paths a user who still owes a second factor may reach.
@@ -61,7 +61,7 @@ class SecondFactorMiddleware:
         if (
             user.is_authenticated
             and needs_second_factor(user)
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not second_factor_verified(user)
             and not request.path.startswith(SECOND_FACTOR_OPEN_PATHS)
         ):
             if _wants_json(request):

@@ -13,7 +13,10 @@ class Role(models.TextChoices):
 
     FRONT_TELLER = "front_teller", _("Front teller")  # 前台柜员: takes requests at the counter
     COUNTER_MANAGER = "counter_manager", _("Counter manager")  # 柜面经理: runs the hall and queue
-    BACK_OFFICE = "back_office", _("Back-office processor")  # 综合处理: processes behind the counter
+    BACK_OFFICE = (
+        "back_office",
+        _("Back-office processor"),
+    )  # 综合处理: processes behind the counter
     CALLBACK_AGENT = "callback_agent", _("Callback agent")  # 回访专员: post-sale calls
     CLAIMS_HANDLER = "claims_handler", _("Claims handler")  # 理赔: registers and settles claims
     CLAIMS_INVESTIGATOR = "claims_investigator", _("Claims investigator")  # 调查岗
@@ -194,9 +197,7 @@ class RoleGrant(models.Model):
     action = models.CharField(max_length=64)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["role", "action"], name="role_grant_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["role", "action"], name="role_grant_unique")]
         ordering = ["role", "action"]
 
     def __str__(self) -> str:
@@ -255,3 +256,6 @@ class StaffSession(models.Model):
     session_key = models.CharField(max_length=40, unique=True)
     started_at = models.DateTimeField(default=timezone.now)
     client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}: {self.session_key[:6]}…"

@@ -17,6 +17,11 @@ def needs_second_factor(user: Any) -> bool:
     return bool(cached)
 
 
+def second_factor_verified(user: Any) -> bool:
+    """django-otp's middleware gives request.user an is_verified() method."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
 def confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 

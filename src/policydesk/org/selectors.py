@@ -19,7 +19,9 @@ def branches_visible(user: Any) -> QuerySet[Branch]:
 
 def branch_get(user: Any, branch_id: int) -> Branch:
     require(user, "org.branch.view")
-    return get_visible(Branch.objects.select_related("parent"), user, branch_field="id", pk=branch_id)
+    return get_visible(
+        Branch.objects.select_related("parent"), user, branch_field="id", pk=branch_id
+    )
 
 
 def teams_visible(user: Any, *, branch_id: int | None = None) -> QuerySet[Team]:
@@ -31,7 +33,11 @@ def teams_visible(user: Any, *, branch_id: int | None = None) -> QuerySet[Team]:
 
 
 def staff_visible(
-    user: Any, *, search: str = "", role: str = "", branch_id: int | None = None,
+    user: Any,
+    *,
+    search: str = "",
+    role: str = "",
+    branch_id: int | None = None,
     include_disabled: bool = False,
 ) -> QuerySet[Staff]:
     require(user, "org.staff.view")

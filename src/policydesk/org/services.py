@@ -53,7 +53,7 @@ STAFF_AUDIT_FIELDS = [
     "languages",
     "skills",
 ]
-TOKEN_PREFIX = "pdk_"
+TOKEN_PREFIX = "pdk_"  # noqa: S105 - a public marker, not a secret
 
 
 def _require(by: Staff | None, action: str) -> None:
@@ -181,7 +181,12 @@ def branch_create(
 
 @transaction.atomic
 def team_create(
-    *, branch: Branch, code: str, name: str, kind: str = TeamKind.TEAM, name_en: str = "",
+    *,
+    branch: Branch,
+    code: str,
+    name: str,
+    kind: str = TeamKind.TEAM,
+    name_en: str = "",
     by: Staff | None,
 ) -> Team:
     _require(by, "org.staff.manage")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from policydesk.core.access import can, require
 from policydesk.core.errors import DomainError
+from policydesk.core.htmx import is_htmx
 from policydesk.core.pagination import bounded_count
 
 from . import selectors, services
@@ -44,7 +45,7 @@ def branches(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    filters = {
+    filters: dict[str, Any] = {
         "search": request.GET.get("q", "").strip(),
         "role": request.GET.get("role", ""),
         "branch_id": _int_or_none(request.GET.get("branch")),
@@ -60,7 +61,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         "total": bounded_count(selectors.staff_visible(request.user, **filters)),
         "can_manage": can(request.user, "org.staff.manage"),
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if is_htmx(request):
         return render(request, "org/staff_list.html#staff-rows", context)
     return render(request, "org/staff_list.html", context)
 
@@ -197,7 +198,10 @@ def permission_toggle(request: HttpRequest) -> HttpResponse:
     granted = request.POST.get("granted") == "1"
     try:
         services.role_grant_set(
-            role=role, action=action, granted=granted, by=request.user  # type: ignore[arg-type]
+            role=role,
+            action=action,
+            granted=granted,
+            by=request.user,  # type: ignore[arg-type]
         )
         messages.success(request, _("Permission matrix updated."))
     except DomainError as error:

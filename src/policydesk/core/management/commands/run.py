@@ -22,10 +22,29 @@ class Command(BaseCommand):
         python = sys.executable
         bind = f"{options['host']}:{options['port']}"
         commands = {
-            "web": [python, "-m", "gunicorn", "policydesk.wsgi:application", "--bind", bind,
-                    "--workers", str(options["web_workers"]), "--access-logfile", "-"],
-            "worker": [python, "-m", "policydesk.cli", "db_worker", "--queue-name", "*",
-                       "--no-reload", "--interval", "1"],
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "policydesk.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(options["web_workers"]),
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "policydesk.cli",
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--no-reload",
+                "--interval",
+                "1",
+            ],
             "scheduler": [python, "-m", "policydesk.cli", "scheduler", "--loop"],
         }
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "policydesk.settings"}

@@ -29,7 +29,9 @@ class Command(BaseCommand):
         with bound_context(RequestContext(request_id="demo-load", client_address="")):
             if options["subcommand"] == "load":
                 created = load_organisation()
-                self.stdout.write("demo organisation loaded" if created else "demo data kept as it was")
+                self.stdout.write(
+                    "demo organisation loaded" if created else "demo data kept as it was"
+                )
             elif options["subcommand"] == "logins":
                 self._print_logins()
             else:
@@ -38,9 +40,15 @@ class Command(BaseCommand):
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")
         for staff in demo_logins():
-            second = "  + TOTP: policydesk demo otp-code " + staff.username if needs_second_factor(staff) else ""
+            second = (
+                "  + TOTP: policydesk demo otp-code " + staff.username
+                if needs_second_factor(staff)
+                else ""
+            )
             branch = staff.branch.name_en if staff.branch else ""
-            self.stdout.write(f"  {staff.username:16} {staff.get_role_display():28} {branch:24}{second}")
+            self.stdout.write(
+                f"  {staff.username:16} {staff.get_role_display():28} {branch:24}{second}"
+            )
         self.stdout.write("")
 
     def _print_code(self, username: str) -> None:

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         text = render_permissions_doc()
         if options["check"]:
             if not DOC_PATH.exists() or DOC_PATH.read_text(encoding="utf-8") != text:
-                raise CommandError("docs/permissions.md is out of date: run `policydesk permissions doc`.")
+                raise CommandError(
+                    "docs/permissions.md is out of date: run `policydesk permissions doc`."
+                )
             return
         DOC_PATH.write_text(text, encoding="utf-8")
         self.stdout.write(f"wrote {DOC_PATH}")

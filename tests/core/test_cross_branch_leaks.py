@@ -1,0 +1,183 @@
+"""The generic leak test: every page and every API operation, walked by staff of branch B,
+must reveal nothing of branch A and change nothing there.
+
+New URL parameters need an entry in OBJECT_PARAMETERS (an object of branch A to aim at);
+the test fails on a parameter it does not know, so a new page cannot skip the walk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from policydesk.core.audit import audit_record
+from policydesk.org import services
+from policydesk.org.models import ApiToken, Role, Scope, Staff
+from policydesk.org.permission_matrix import load_defaults
+from tests import factories
+from tests.conftest import World, signed_in
+
+SECRET = "LEAKMARK-A"  # appears only in branch A's data
+VISIBLE = "VISIBLEMARK-B"  # appears in branch B's data: proves the walk reaches real rows
+SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/")
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, list[str]]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            yield (
+                route,
+                list(entry.pattern.converters) if hasattr(entry.pattern, "converters") else [],
+            )
+
+
+def page_routes() -> list[str]:
+    routes = [route for route, _ in _walk(get_resolver().url_patterns)]
+    routes = [r for r in routes if not r.startswith(SKIPPED_PREFIXES)]
+    # Signing out ends the walker's session: walk it last.
+    return sorted(routes, key=lambda route: "logout" in route)
+
+
+def fill(route: str, targets: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in targets:
+            raise AssertionError(f"Route {route!r} takes {name!r}: add it to OBJECT_PARAMETERS.")
+        return targets[name]
+
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", replace, route)
+
+
+@pytest.fixture
+def branch_a_secrets(world: World) -> dict[str, str]:
+    """Objects of branch A carrying the secret marker, and a visible one in branch B."""
+    team_a = factories.team(world.branch_a, code="secret-team")
+    team_a.name = f"{SECRET} team"
+    team_a.save()
+    staff_a = factories.staff(
+        Role.BACK_OFFICE, world.branch_a, username="secret-a", display_name=f"{SECRET} staff"
+    )
+    token_a, _ = services.token_issue(
+        owner=world.admin,
+        name=f"{SECRET} token",
+        role=Role.FRONT_TELLER,
+        branch=world.branch_a,
+        by=None,
+    )
+    audit_record(action="test.secret", object_label=SECRET, branch_id=world.branch_a.pk)
+    factories.staff(Role.BACK_OFFICE, world.branch_b, display_name=f"{VISIBLE} staff")
+    return {
+        "staff_id": str(staff_a.pk),
+        "token_id": str(token_a.pk),
+        "branch_id": str(world.branch_a.pk),
+        "team_id": str(team_a.pk),
+        "name": "audit-verify",
+    }
+
+
+def branch_b_viewers(world: World) -> list[Staff]:
+    """One user of branch B for every role that does not see the whole company."""
+    defaults = load_defaults()
+    return [
+        factories.staff(role, world.branch_b, username=f"viewer-{role}")
+        for role, entry in defaults.roles.items()
+        if entry.scope != Scope.COMPANY
+    ]
+
+
+def assert_no_leak(response: Any, where: str) -> None:
+    body = response.content.decode("utf-8", errors="replace")
+    assert SECRET not in body, f"{where} shows branch A's data"
+    assert response.status_code in {200, 201, 202, 302, 400, 401, 403, 404, 405, 409, 422}, (
+        f"{where} answered {response.status_code}"
+    )
+
+
+def test_no_page_shows_branch_a_to_staff_of_branch_b(
+    world: World, branch_a_secrets: dict[str, str]
+) -> None:
+    routes = page_routes()
+    assert len(routes) >= 10  # the walk found the site, not an empty resolver
+    saw_visible_marker = False
+    for viewer in branch_b_viewers(world):
+        client = signed_in(viewer)
+        for route in routes:
+            path = "/" + fill(route, branch_a_secrets)
+            for method in ("get", "post"):
+                response = getattr(client, method)(path, follow=False)
+                assert_no_leak(response, f"{method.upper()} {path} as {viewer.role}")
+                saw_visible_marker |= VISIBLE in response.content.decode(errors="replace")
+    assert saw_visible_marker, "no page showed branch B's own data: the walk proves nothing"
+    secret_staff = Staff.objects.get(pk=branch_a_secrets["staff_id"])
+    assert secret_staff.is_active
+    assert ApiToken.objects.get(pk=branch_a_secrets["token_id"]).revoked_at is None
+
+
+def api_operations(client: Client) -> list[tuple[str, str]]:
+    spec = client.get("/api/v1/openapi.json").json()
+    return [
+        (method, path)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def test_no_api_operation_shows_branch_a_to_staff_of_branch_b(
+    world: World, branch_a_secrets: dict[str, str]
+) -> None:
+    saw_visible_marker = False
+    operations: list[tuple[str, str]] = []
+    for viewer in branch_b_viewers(world):
+        client = signed_in(viewer)
+        operations = api_operations(client)
+        for method, path in operations:
+            url = fill_api_path(path, branch_a_secrets)
+            body = json.dumps({"reason": "probe", "name": "probe", "role": "front_teller"})
+            if method == "get":
+                response = client.get(url)
+            else:
+                response = getattr(client, method)(url, data=body, content_type="application/json")
+            assert_no_leak(response, f"{method.upper()} {url} as {viewer.role}")
+            saw_visible_marker |= VISIBLE in response.content.decode(errors="replace")
+    assert len(operations) >= 10
+    assert saw_visible_marker, "no operation returned branch B's own data"
+    assert Staff.objects.get(pk=branch_a_secrets["staff_id"]).is_active
+    assert ApiToken.objects.get(pk=branch_a_secrets["token_id"]).revoked_at is None
+
+
+def test_a_branch_b_token_sees_nothing_of_branch_a(
+    world: World, branch_a_secrets: dict[str, str]
+) -> None:
+    _, secret = services.token_issue(
+        owner=world.admin,
+        name="b-integration",
+        role=Role.COUNTER_MANAGER,
+        branch=world.branch_b,
+        by=None,
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    for method, path in api_operations(client):
+        if method != "get":
+            continue
+        url = fill_api_path(path, branch_a_secrets)
+        assert_no_leak(client.get(url), f"GET {url} with a branch-B token")
+
+
+def fill_api_path(path: str, targets: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in targets:
+            raise AssertionError(f"API path {path} takes {{{name}}}: add it to the fixture.")
+        return targets[name]
+
+    return re.sub(r"\{([a-z_]+)\}", replace, path)
