@@ -61,6 +61,8 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 
+FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
+
 expect.set_options(timeout=10_000)
 
 
@@ -199,6 +201,9 @@ class Hygiene:
 
     problems: list[str] = field(default_factory=list)
     visited: list[str] = field(default_factory=list)
+    # (path, status) pairs a test expects a page to answer with, e.g. 403 for a refusal:
+    # chromium logs each such document as "Failed to load resource" on the console.
+    expected_statuses: set[tuple[str, int]] = field(default_factory=set)
 
     def watch(self, page: Page) -> None:
         page.on("console", self._on_console)
@@ -215,6 +220,9 @@ class Hygiene:
         if urlsplit(where).path == "/favicon.ico" and text.startswith("Failed to load resource"):
             # The browser asks for /favicon.ico by itself; the pages declare no icon and the
             # app serves none (reported). Not something a page did.
+            return
+        failed = FAILED_LOAD.match(text)
+        if failed and (urlsplit(where).path, int(failed.group(1))) in self.expected_statuses:
             return
         if message.type == "error" or "Content Security Policy" in text:
             self.problems.append(f"console {message.type} on {where}: {text}")
@@ -262,13 +270,21 @@ class E2E:
         self._contexts.append(context)
         return context.new_page()
 
-    def sign_in(self, page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
-        """Post the log-in form (no assertion on the outcome)."""
+    def expect_status(self, path: str, status: int) -> None:
+        """Declare that a page at path answers with an error status on purpose."""
+        self.hygiene.expected_statuses.add((path, status))
+
+    def sign_in(self, page: Page, username: str, password: str = DEMO_PASSWORD) -> int:
+        """Post the log-in form; return the status of the answer (no other assertion)."""
         page.goto("/accounts/login/")
         page.locator("#id_username").fill(username)
         page.locator("#id_password").fill(password)
-        with page.expect_navigation():
+        with page.expect_response(
+            lambda response: response.request.method == "POST"
+            and urlsplit(response.url).path == "/accounts/login/"
+        ) as answer, page.expect_navigation():
             page.locator("main form button[type=submit]").click()
+        return answer.value.status
 
     def sign_in_verified(self, page: Page, username: str) -> None:
         """Sign in a user whose role needs a second factor, and present the TOTP code."""

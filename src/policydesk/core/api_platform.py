@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from .access import granted_actions
 from .api_auth import actor_of
@@ -128,7 +128,7 @@ def jobs(request: HttpRequest) -> list[dict[str, object]]:
 
 
 @router.post("/jobs/{name}/runs", response={202: JobRunOut}, summary="Run a job now")
-def job_run(request: HttpRequest, name: str) -> tuple[int, object]:
+def job_run(request: HttpRequest, name: str) -> Status[object]:
     actor = actor_of(request)
     run = job_run_now(job=job_get(actor, name), by=actor)
-    return 202, run
+    return Status(202, run)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -18,6 +21,17 @@ class DomainError(Exception):
         self.field = field
         if code is not None:
             self.code = code
+
+
+@contextmanager
+def fields_renamed(mapping: dict[str, str]) -> Iterator[None]:
+    """Report a service's field names under the names a caller sent (branch → branch_id)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field in mapping:
+            error.field = mapping[error.field]
+        raise
 
 
 class ConflictError(DomainError):

@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from policydesk.core.access import can, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.errors import DomainError
+from policydesk.core.errors import DomainError, fields_renamed
 from policydesk.core.idempotency import run_idempotent
 from policydesk.core.masking import mask_email
 
@@ -18,6 +18,8 @@ from . import selectors, services
 from .models import Language, Role, Skill, Staff
 
 router = Router(tags=["organisation"])
+# Services name fields by model attribute; the API's inputs carry ids.
+API_FIELD_NAMES = {"branch": "branch_id", "team": "team_id"}
 
 
 class BranchOut(Schema):
@@ -180,6 +182,7 @@ def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
     actor = actor_of(request)
     require(actor, "org.staff.manage")
 
+    @fields_renamed(API_FIELD_NAMES)
     def create() -> tuple[int, dict[str, Any]]:
         branch = selectors.branch_get(actor, payload.branch_id) if payload.branch_id else None
         team = None
@@ -203,9 +206,10 @@ def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
 
     fingerprint = payload.dict()
     fingerprint["password"] = services.hash_secret(payload.password)
-    return run_idempotent(
+    status, body = run_idempotent(
         request, actor_id=actor.pk, operation="staff.create", payload=fingerprint, create=create
     )
+    return Status(status, body)
 
 
 @router.post("/staff/{staff_id}/disable", response=StaffOut, summary="Disable an account")
@@ -239,6 +243,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     actor = actor_of(request)
     require(actor, "org.token.manage")
 
+    @fields_renamed(API_FIELD_NAMES)
     def create() -> tuple[int, dict[str, Any]]:
         branch = selectors.branch_get(actor, payload.branch_id) if payload.branch_id else None
         token, secret = services.token_issue(
@@ -253,7 +258,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
         body["secret"] = secret
         return 201, body
 
-    return run_idempotent(
+    status, body = run_idempotent(
         request,
         actor_id=actor.pk,
         operation="token.create",
@@ -261,6 +266,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
         create=create,
         redact=lambda body: {**body, "secret": None},
     )
+    return Status(status, body)
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revoke an API token")

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from .models import Role, Scope
 from .permission_matrix import load_defaults
+
+
+def _labels(role: Role) -> str:
+    with translation.override("en"):
+        english = str(role.label)
+    with translation.override("zh-hans"):
+        chinese = str(role.label)
+    return f"{english} ({chinese})"
 
 
 def render_permissions_doc() -> str:
@@ -30,7 +40,7 @@ def render_permissions_doc() -> str:
     for role in roles:
         entry = defaults.roles[role.value]
         lines.append(
-            f"| {role.label} | `{role.value}` | {scope_labels[Scope(entry.scope)]} | "
+            f"| {_labels(role)} | `{role.value}` | {scope_labels[Scope(entry.scope)]} | "
             f"{'required' if entry.second_factor else '—'} |"
         )
     lines += [
@@ -41,6 +51,7 @@ def render_permissions_doc() -> str:
     ]
     lines.append("|---|---|" + "---|" * len(roles))
     for action, meaning in defaults.actions.items():
+        meaning = f"{meaning} ({defaults.actions_zh_hans[action]})"
         cells = ["✔" if action in defaults.roles[r.value].actions else "" for r in roles]
         lines.append(f"| `{action}` | {meaning} | " + " | ".join(cells) + " |")
     lines += [

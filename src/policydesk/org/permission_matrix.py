@@ -25,13 +25,24 @@ class RoleDefaults:
 @dataclass(frozen=True)
 class MatrixDefaults:
     actions: dict[str, str]
+    actions_zh_hans: dict[str, str]
     roles: dict[str, RoleDefaults]
+
+    def describe(self, action: str, language: str) -> str:
+        if language.lower().startswith("zh"):
+            return self.actions_zh_hans.get(action, self.actions[action])
+        return self.actions[action]
 
 
 @cache
 def load_defaults() -> MatrixDefaults:
     data = tomllib.loads(MATRIX_FILE.read_text(encoding="utf-8"))
     actions = dict(data["actions"])
+    actions_zh_hans = dict(data.get("actions_zh_hans", {}))
+    if set(actions_zh_hans) != set(actions):
+        raise ImproperlyConfigured(
+            "permission_matrix.toml: [actions_zh_hans] must match [actions]."
+        )
     roles: dict[str, RoleDefaults] = {}
     for role in Role.values:
         entry = data["roles"].get(role)
@@ -50,4 +61,4 @@ def load_defaults() -> MatrixDefaults:
             second_factor=bool(entry.get("second_factor", False)),
             actions=tuple(entry["actions"]),
         )
-    return MatrixDefaults(actions=actions, roles=roles)
+    return MatrixDefaults(actions=actions, actions_zh_hans=actions_zh_hans, roles=roles)

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from policydesk.core.access import get_visible, require, scope_to_user
 from policydesk.core.pagination import Page, keyset_page
 
-from .models import ApiToken, Branch, Role, RoleGrant, RoleScope, Staff, Team
+from .models import ApiToken, Branch, Role, RoleGrant, RoleScope, Scope, Staff, Team
 
 
 def branches_visible(user: Any) -> QuerySet[Branch]:
@@ -95,6 +95,7 @@ def permission_matrix(user: Any) -> dict[str, Any]:
         role: {
             "label": label,
             "scope": scopes[role].scope if role in scopes else "",
+            "scope_label": Scope(scopes[role].scope).label if role in scopes else "",
             "second_factor": scopes[role].requires_second_factor if role in scopes else False,
             "actions": sorted(grants.get(role, set())),
         }

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -170,14 +171,15 @@ def permissions(request: HttpRequest) -> HttpResponse:
     from .permission_matrix import load_defaults
 
     matrix = selectors.permission_matrix(request.user)
-    actions = load_defaults().actions
+    defaults = load_defaults()
+    language = get_language() or "en"
     rows = [
         {
             "action": action,
-            "description": description,
+            "description": defaults.describe(action, language),
             "cells": [(role, action in matrix[role]["actions"]) for role in matrix],
         }
-        for action, description in actions.items()
+        for action in defaults.actions
     ]
     return render(
         request,
