@@ -49,8 +49,12 @@ def test_the_pages_a_counter_manager_visits_have_no_console_errors_and_stay_on_t
     # A counter manager may see but not manage staff.
     expect(page.locator("#id_reason")).to_have_count(0)
 
-    page.goto("/no-such-page/")
+    # The app's own 404 page (not Django's debug page, which would break the CSP).
     e2e.expect_status("/no-such-page/", 404)
+    response = page.goto("/no-such-page/")
+    assert response is not None
+    assert response.status == 404
+    expect(page.locator("main h1")).to_have_text(e2e.translate("Not found", "zh-hans"))
     e2e.sign_out(page)
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 

@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from policydesk.core.access import require
 from policydesk.core.audit import audit_record, snapshot
@@ -94,9 +95,9 @@ def role_grant_set(*, role: str, action: str, granted: bool, by: Staff | None) -
     """Grant or withdraw one action from one role in the live matrix."""
     _require(by, "org.permissions.edit")
     if role not in Role.values:
-        raise DomainError(f"Unknown role {role!r}.", field="role")
+        raise DomainError(_("Unknown role %(role)s.") % {"role": role}, field="role")
     if action not in load_defaults().actions:
-        raise DomainError(f"Unknown action {action!r}.", field="action")
+        raise DomainError(_("Unknown action %(action)s.") % {"action": action}, field="action")
     exists = RoleGrant.objects.filter(role=role, action=action).exists()
     if exists == granted:
         return
@@ -121,14 +122,16 @@ def _check_timezone(name: str) -> None:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise DomainError(f"Unknown time zone {name!r}.", field="timezone") from error
+        raise DomainError(
+            _("Unknown time zone %(name)s.") % {"name": name}, field="timezone"
+        ) from error
 
 
 @transaction.atomic
 def company_create(*, code: str, name: str, name_en: str = "", by: Staff | None) -> Company:
     _require(by, "org.staff.manage")
     if Company.objects.filter(code=code).exists():
-        raise DomainError(f"A company with code {code!r} exists.", field="code")
+        raise DomainError(_("A company with code %(code)s exists.") % {"code": code}, field="code")
     company = Company.objects.create(code=code, name=name, name_en=name_en)
     audit_record(action="org.company.create", actor=by, target=company, after={"name": name})
     return company
@@ -149,14 +152,17 @@ def branch_create(
 ) -> Branch:
     _require(by, "org.staff.manage")
     if kind not in BranchKind.values:
-        raise DomainError(f"Unknown branch kind {kind!r}.", field="kind")
+        raise DomainError(_("Unknown branch kind %(kind)s.") % {"kind": kind}, field="kind")
     if calendar_region not in CalendarRegion.values:
-        raise DomainError(f"Unknown calendar {calendar_region!r}.", field="calendar_region")
+        raise DomainError(
+            _("Unknown holiday calendar %(calendar)s.") % {"calendar": calendar_region},
+            field="calendar_region",
+        )
     _check_timezone(timezone_name)
     if Branch.objects.filter(code=code).exists():
-        raise DomainError(f"A branch with code {code!r} exists.", field="code")
+        raise DomainError(_("A branch with code %(code)s exists.") % {"code": code}, field="code")
     if parent is not None and parent.company_id != company.pk:
-        raise DomainError("The parent branch belongs to another company.", field="parent")
+        raise DomainError(_("The parent branch belongs to another company."), field="parent")
     branch = Branch.objects.create(
         company=company,
         parent=parent,
@@ -191,9 +197,13 @@ def team_create(
 ) -> Team:
     _require(by, "org.staff.manage")
     if kind not in TeamKind.values:
-        raise DomainError(f"Unknown team kind {kind!r}.", field="kind")
+        raise DomainError(_("Unknown team kind %(kind)s.") % {"kind": kind}, field="kind")
     if Team.objects.filter(branch=branch, code=code).exists():
-        raise DomainError(f"Branch {branch.code} already has a team {code!r}.", field="code")
+        raise DomainError(
+            _("Branch %(branch)s already has a team %(code)s.")
+            % {"branch": branch.code, "code": code},
+            field="code",
+        )
     team = Team.objects.create(branch=branch, code=code, name=name, name_en=name_en, kind=kind)
     audit_record(
         action="org.team.create",
@@ -209,12 +219,12 @@ def team_create(
 
 def _check_placement(role: str, branch: Branch | None, team: Team | None) -> None:
     if role not in Role.values:
-        raise DomainError(f"Unknown role {role!r}.", field="role")
+        raise DomainError(_("Unknown role %(role)s.") % {"role": role}, field="role")
     scope = RoleScope.objects.filter(role=role).values_list("scope", flat=True).first()
     if scope != Scope.COMPANY and branch is None:
-        raise DomainError("This role works in a branch: choose one.", field="branch")
+        raise DomainError(_("This role works in a branch: choose one."), field="branch")
     if team is not None and (branch is None or team.branch_id != branch.pk):
-        raise DomainError("The team belongs to another branch.", field="team")
+        raise DomainError(_("The team belongs to another branch."), field="team")
 
 
 def _check_password(password: str, user: Staff | None = None) -> None:
@@ -242,9 +252,11 @@ def staff_create(
     _require(by, "org.staff.manage")
     username = username.strip()
     if not username:
-        raise DomainError("A username is required.", field="username")
+        raise DomainError(_("A username is required."), field="username")
     if Staff.objects.filter(username__iexact=username).exists():
-        raise DomainError(f"The username {username!r} is taken.", field="username")
+        raise DomainError(
+            _("The username %(username)s is taken.") % {"username": username}, field="username"
+        )
     _check_placement(role, branch, team)
     staff = Staff(
         username=username,
@@ -312,9 +324,9 @@ def staff_disable(*, staff: Staff, reason: str, by: Staff | None) -> Staff:
     """Disable an account: it can no longer sign in, its open sessions end at once."""
     _require(by, "org.staff.manage")
     if by is not None and by.pk == staff.pk:
-        raise DomainError("You cannot disable your own account.", field="staff")
+        raise DomainError(_("You cannot disable your own account."), field="staff")
     if not reason.strip():
-        raise DomainError("Say why the account is disabled.", field="reason")
+        raise DomainError(_("Say why the account is disabled."), field="reason")
     staff = Staff.objects.select_for_update().get(pk=staff.pk)
     if not staff.is_active:
         return staff
@@ -388,12 +400,12 @@ def token_issue(
     """Issue a token; the plain value is returned once and never stored."""
     _require(by, "org.token.manage")
     if not name.strip():
-        raise DomainError("Name the integration the token is for.", field="name")
+        raise DomainError(_("Name the integration the token is for."), field="name")
     if role == Role.ADMINISTRATOR:
-        raise DomainError("Tokens cannot carry the administrator role.", field="role")
+        raise DomainError(_("Tokens cannot carry the administrator role."), field="role")
     _check_placement(role, branch, None)
     if expires_at is not None and expires_at <= timezone.now():
-        raise DomainError("The expiry date is in the past.", field="expires_at")
+        raise DomainError(_("The expiry date is in the past."), field="expires_at")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
