@@ -12,14 +12,14 @@ the test that opened it.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,13 +57,25 @@ TOTP_STEP = 30  # seconds; django-otp's default, used by the demo devices
 # Make CSP violations visible even if the browser only reported them to a report endpoint.
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+  const blocked = event.blockedURI || "inline";
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${blocked}`);
 });
 """
 
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
 
 expect.set_options(timeout=10_000)
+
+
+def _answers(host: str, port: int, path: str) -> bool:
+    connection = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def _free_port() -> int:
@@ -154,12 +166,8 @@ def e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         while True:
             if process.poll() is not None:
                 pytest.fail(f"the server exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{server.base_url}/accounts/login/", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
+            if _answers(HOST, port, "/accounts/login/"):
+                break
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not answer within 60 s:\n{server.log_tail()}")
             time.sleep(0.25)
@@ -279,10 +287,15 @@ class E2E:
         page.goto("/accounts/login/")
         page.locator("#id_username").fill(username)
         page.locator("#id_password").fill(password)
-        with page.expect_response(
-            lambda response: response.request.method == "POST"
-            and urlsplit(response.url).path == "/accounts/login/"
-        ) as answer, page.expect_navigation():
+        with (
+            page.expect_response(
+                lambda response: (
+                    response.request.method == "POST"
+                    and urlsplit(response.url).path == "/accounts/login/"
+                )
+            ) as answer,
+            page.expect_navigation(),
+        ):
             page.locator("main form button[type=submit]").click()
         return answer.value.status
 
@@ -316,14 +329,12 @@ class E2E:
 
     def close(self) -> None:
         for context in self._contexts:
-            try:
+            with contextlib.suppress(PlaywrightError):
                 context.close()
-            except PlaywrightError:
-                pass
 
 
 @pytest.fixture
-def e2e(e2e_server: Server, chromium: Browser) -> Iterator[E2E]:
+def e2e(chromium: Browser, e2e_server: Server) -> Iterator[E2E]:
     helper = E2E(e2e_server, chromium)
     try:
         yield helper

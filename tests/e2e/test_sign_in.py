@@ -89,7 +89,9 @@ def test_the_head_of_service_signs_in_with_a_totp_code_sees_all_branches_and_the
     heads = page.locator("#audit-rows tbody tr").filter(
         has=page.locator("td:nth-child(2)", has_text=re.compile(r"^head$"))
     )
-    expect(heads.locator("code", has_text=re.compile(r"^auth\.second_factor$")).first).to_be_visible()
+    expect(
+        heads.locator("code", has_text=re.compile(r"^auth\.second_factor$")).first
+    ).to_be_visible()
     expect(heads.locator("code", has_text=re.compile(r"^auth\.login$")).first).to_be_visible()
     # Newest first: head's second factor came after head's log-in.
     head_actions = e2e.texts(heads, "code")

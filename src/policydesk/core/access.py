@@ -80,7 +80,7 @@ def granted_actions(user: Any) -> frozenset[str]:
     cached = getattr(user, "_pd_actions", None)
     if cached is None:
         cached = frozenset(
-            RoleGrant.objects.filter(role=user.role).values_list("action", flat=True)
+            RoleGrant.objects.filter(role=user.role, granted=True).values_list("action", flat=True)
         )
         user._pd_actions = cached
     return cast(frozenset[str], cached)

@@ -50,7 +50,7 @@ class TeamAdmin(AuditedModelAdmin):
 
 @admin.register(RoleGrant)
 class RoleGrantAdmin(AuditedModelAdmin):
-    list_display = ("role", "action")
+    list_display = ("role", "action", "granted")
     list_filter = ("role",)
 
 

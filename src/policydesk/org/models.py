@@ -195,6 +195,9 @@ class RoleGrant(models.Model):
 
     role = models.CharField(max_length=32, choices=Role.choices)
     action = models.CharField(max_length=64)
+    # A withdrawn grant keeps its row (granted=False) so that syncing the defaults again
+    # does not give back what an administrator took away.
+    granted = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["role", "action"], name="role_grant_unique")]

@@ -89,7 +89,7 @@ def permission_matrix(user: Any) -> dict[str, Any]:
     require(user, "org.permissions.view")
     scopes = {row.role: row for row in RoleScope.objects.all()}
     grants: dict[str, set[str]] = {}
-    for role, action in RoleGrant.objects.values_list("role", "action"):
+    for role, action in RoleGrant.objects.filter(granted=True).values_list("role", "action"):
         grants.setdefault(role, set()).add(action)
     return {
         role: {

@@ -98,13 +98,10 @@ def role_grant_set(*, role: str, action: str, granted: bool, by: Staff | None) -
         raise DomainError(_("Unknown role %(role)s.") % {"role": role}, field="role")
     if action not in load_defaults().actions:
         raise DomainError(_("Unknown action %(action)s.") % {"action": action}, field="action")
-    exists = RoleGrant.objects.filter(role=role, action=action).exists()
+    exists = RoleGrant.objects.filter(role=role, action=action, granted=True).exists()
     if exists == granted:
         return
-    if granted:
-        RoleGrant.objects.create(role=role, action=action)
-    else:
-        RoleGrant.objects.filter(role=role, action=action).delete()
+    RoleGrant.objects.update_or_create(role=role, action=action, defaults={"granted": granted})
     audit_record(
         action="org.permissions.change",
         actor=by,
