@@ -225,10 +225,6 @@ class Hygiene:
     def _on_console(self, message: ConsoleMessage) -> None:
         text = message.text
         where = message.location.get("url", "") if message.location else ""
-        if urlsplit(where).path == "/favicon.ico" and text.startswith("Failed to load resource"):
-            # The browser asks for /favicon.ico by itself; the pages declare no icon and the
-            # app serves none (reported). Not something a page did.
-            return
         failed = FAILED_LOAD.match(text)
         if failed and (urlsplit(where).path, int(failed.group(1))) in self.expected_statuses:
             return

@@ -157,3 +157,15 @@ def test_the_page_sets_a_nonce_content_security_policy_and_loads_htmx_locally(wo
     assert "/static/django_htmx/htmx-2.min.js" in html
     assert "http://" not in html.replace("http://testserver", "")
     assert "https://" not in html
+
+
+def test_a_language_picked_on_the_log_in_page_becomes_the_users_preference(world: World) -> None:
+    client = Client()
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        "/accounts/login/", {"username": "teller_a", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    world.teller_a.refresh_from_db()
+    assert world.teller_a.preferred_language == "en"

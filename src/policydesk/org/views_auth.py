@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -88,9 +89,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             else:
                 response = HttpResponseRedirect(_safe_next(request))
             response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                user.preferred_language,
-                samesite="Lax",
+                settings.LANGUAGE_COOKIE_NAME, _remembered_language(request, user), samesite="Lax"
             )
             return response
     return render(
@@ -99,6 +98,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
         {"error": error, "username": username, "next": _safe_next(request)},
         status=status,
     )
+
+
+def _remembered_language(request: HttpRequest, user: Any) -> str:
+    """A language picked on the log-in page wins and becomes the account's preference."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen and chosen != user.preferred_language and check_for_language(chosen):
+        user.preferred_language = chosen
+        user.save(update_fields=["preferred_language"])
+    return str(user.preferred_language)
 
 
 def _url(name: str) -> str:
