@@ -41,6 +41,7 @@ COLUMNS = (
 )
 BULK_TABLE = "bench_audit_bulk"
 ROWS_TABLE = "bench_audit_rows"
+PROBE_TABLE = "bench_audit_probe"  # takes the one row inserted to count statements
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 
@@ -129,7 +130,7 @@ def _create_scratch_tables() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in (BULK_TABLE, ROWS_TABLE):
+        for table in (BULK_TABLE, ROWS_TABLE, PROBE_TABLE):
             if connection.vendor == "postgresql":
                 cursor.execute(f"CREATE TABLE {table} (LIKE core_auditevent INCLUDING ALL)")
                 continue
@@ -166,10 +167,8 @@ def _stored_rows(count: int) -> list[tuple[Any, ...]]:
 
 
 def _insert_sql(table: str) -> str:
-    return (
-        f"INSERT INTO {table} ({', '.join(COLUMNS)}) "
-        f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
-    )
+    placeholders = ", ".join(["%s"] * len(COLUMNS))
+    return f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})"
 
 
 def _raw_executemany(rows: list[tuple[Any, ...]]) -> None:
@@ -179,10 +178,10 @@ def _raw_executemany(rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(_insert_sql(BULK_TABLE), rows)
 
 
-def _raw_per_transaction(rows: list[tuple[Any, ...]]) -> None:
+def _raw_per_transaction(rows: list[tuple[Any, ...]], table: str = ROWS_TABLE) -> None:
     from django.db import connection, transaction
 
-    sql = _insert_sql(ROWS_TABLE)
+    sql = _insert_sql(table)
     with connection.cursor() as cursor:
         for row in rows:
             with transaction.atomic():
@@ -207,6 +206,7 @@ def run(db: str, scale: float) -> list[Result]:
     pd_seconds = timed(lambda: _append(actor, payloads))
 
     rows = _stored_rows(events)
+    raw_statements = count_queries(lambda: _raw_per_transaction(rows[:1], PROBE_TABLE))
     bulk_seconds = timed(lambda: _raw_executemany(rows))
     per_row_seconds = timed(lambda: _raw_per_transaction(rows))
 
@@ -239,7 +239,7 @@ def run(db: str, scale: float) -> list[Result]:
             raw_s=per_row_seconds,
             baseline="INSERT, 1 txn each",
             queries_policydesk=queries_per_event,
-            queries_raw=1,
+            queries_raw=raw_statements,
             notes=notes,
             **common,
         ),

@@ -75,6 +75,13 @@ SECRET_KEY = (
 )
 if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("POLICYDESK_SECRET_KEY must be at least 50 random characters.")
+# Key for personal data encrypted at rest (32 bytes, base64). Development uses a fixed key so
+# a fresh clone runs; production must bring its own and keep it apart from the database.
+POLICYDESK_FIELD_KEY = (
+    env_str("POLICYDESK_FIELD_KEY")
+    if PRODUCTION
+    else env_str("POLICYDESK_FIELD_KEY", "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc=")
+)
 ALLOWED_HOSTS = env_list(
     "POLICYDESK_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
@@ -102,6 +109,8 @@ INSTALLED_APPS = [
     "axes",
     "policydesk.core",
     "policydesk.org",
+    "policydesk.customers",
+    "policydesk.policies",
     "policydesk.demo",
 ]
 

@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "POLICYDESK_ENV": "production",
     "POLICYDESK_SECRET_KEY": "x7#kP2!vQ9zL4mN8wR1tY6uJ3hG5fD0sA_eC-bV+nM@qWx7#kP2!vQ9zL4mN8",
     "POLICYDESK_ALLOWED_HOSTS": "policydesk.example.com",
+    "POLICYDESK_FIELD_KEY": "cHJvZHVjdGlvbi10ZXN0LWtleS0zMi1ieXRlcy1sb24=",
 }
 
 

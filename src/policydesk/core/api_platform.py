@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 
 from .access import granted_actions
 from .api_auth import actor_of
+from .api_schemas import ERRORS, Id
 from .scheduler import job_run_now
 from .selectors import audit_events_page, job_get, jobs_visible, last_runs
 
@@ -73,7 +74,7 @@ def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/me", response=MeOut, summary="The acting user or token")
+@router.get("/me", response={200: MeOut, **ERRORS}, summary="The acting user or token")
 def me(request: HttpRequest) -> dict[str, object]:
     actor = actor_of(request)
     return {
@@ -87,15 +88,17 @@ def me(request: HttpRequest) -> dict[str, object]:
     }
 
 
-@router.get("/audit/events", response=AuditPageOut, summary="Audit trail, newest first")
+@router.get(
+    "/audit/events", response={200: AuditPageOut, **ERRORS}, summary="Audit trail, newest first"
+)
 def audit_events(
     request: HttpRequest,
-    after: int | None = None,
+    after: Id | None = None,
     limit: int = 50,
     action: str = "",
     object_type: str = "",
     object_id: str = "",
-    actor_id: int | None = None,
+    actor_id: Id | None = None,
 ) -> dict[str, object]:
     page = audit_events_page(
         actor_of(request),
@@ -109,7 +112,9 @@ def audit_events(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/jobs", response=list[JobOut], summary="Scheduled jobs and their last run")
+@router.get(
+    "/jobs", response={200: list[JobOut], **ERRORS}, summary="Scheduled jobs and their last run"
+)
 def jobs(request: HttpRequest) -> list[dict[str, object]]:
     actor = actor_of(request)
     job_list = list(jobs_visible(actor))
@@ -127,7 +132,7 @@ def jobs(request: HttpRequest) -> list[dict[str, object]]:
     ]
 
 
-@router.post("/jobs/{name}/runs", response={202: JobRunOut}, summary="Run a job now")
+@router.post("/jobs/{name}/runs", response={202: JobRunOut, **ERRORS}, summary="Run a job now")
 def job_run(request: HttpRequest, name: str) -> Status[object]:
     actor = actor_of(request)
     run = job_run_now(job=job_get(actor, name), by=actor)

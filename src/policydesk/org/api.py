@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from policydesk.core.access import can, require
 from policydesk.core.api_auth import actor_of
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id
 from policydesk.core.errors import DomainError, fields_renamed
 from policydesk.core.idempotency import run_idempotent
 from policydesk.core.masking import mask_email
@@ -63,8 +64,8 @@ class StaffIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=128)
     role: Role
-    branch_id: int | None = None
-    team_id: int | None = None
+    branch_id: Id | None = None
+    team_id: Id | None = None
     display_name: str = Field("", max_length=100)
     email: str = Field("", max_length=254)
     languages: list[str] = []
@@ -78,7 +79,7 @@ class DisableIn(Schema):
 class TokenIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     role: Role
-    branch_id: int | None = None
+    branch_id: Id | None = None
     expires_at: dt.datetime | None = None
 
 
@@ -133,29 +134,31 @@ def _by_codes(model: type[Language] | type[Skill], codes: list[str], field: str)
     return found
 
 
-@router.get("/branches", response=list[BranchOut], summary="Branches you may see")
+@router.get("/branches", response={200: list[BranchOut], **ERRORS}, summary="Branches you may see")
 def branch_list(request: HttpRequest) -> Any:
     return list(selectors.branches_visible(actor_of(request))[:500])
 
 
-@router.get("/branches/{branch_id}", response=BranchOut, summary="One branch")
-def branch_detail(request: HttpRequest, branch_id: int) -> Any:
+@router.get("/branches/{branch_id}", response={200: BranchOut, **ERRORS}, summary="One branch")
+def branch_detail(request: HttpRequest, branch_id: Id) -> Any:
     return selectors.branch_get(actor_of(request), branch_id)
 
 
-@router.get("/teams", response=list[TeamOut], summary="Teams and counters you may see")
-def team_list(request: HttpRequest, branch_id: int | None = None) -> Any:
+@router.get(
+    "/teams", response={200: list[TeamOut], **ERRORS}, summary="Teams and counters you may see"
+)
+def team_list(request: HttpRequest, branch_id: Id | None = None) -> Any:
     return list(selectors.teams_visible(actor_of(request), branch_id=branch_id)[:500])
 
 
-@router.get("/staff", response=StaffPageOut, summary="Staff, keyset-paginated")
+@router.get("/staff", response={200: StaffPageOut, **ERRORS}, summary="Staff, keyset-paginated")
 def staff_list(
     request: HttpRequest,
-    after: int | None = None,
+    after: Id | None = None,
     limit: int = 50,
     search: str = "",
     role: str = "",
-    branch_id: int | None = None,
+    branch_id: Id | None = None,
     include_disabled: bool = False,
 ) -> Any:
     actor = actor_of(request)
@@ -171,13 +174,13 @@ def staff_list(
     return {"items": [staff_out(s, actor) for s in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/staff/{staff_id}", response=StaffOut, summary="One staff member")
-def staff_detail(request: HttpRequest, staff_id: int) -> Any:
+@router.get("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="One staff member")
+def staff_detail(request: HttpRequest, staff_id: Id) -> Any:
     actor = actor_of(request)
     return staff_out(selectors.staff_get(actor, staff_id), actor)
 
 
-@router.post("/staff", response={201: StaffOut}, summary="Create a staff account")
+@router.post("/staff", response={201: StaffOut, **CREATE_ERRORS}, summary="Create a staff account")
 def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
     actor = actor_of(request)
     require(actor, "org.staff.manage")
@@ -212,8 +215,10 @@ def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
     return Status(status, body)
 
 
-@router.post("/staff/{staff_id}/disable", response=StaffOut, summary="Disable an account")
-def staff_disable(request: HttpRequest, staff_id: int, payload: DisableIn) -> Any:
+@router.post(
+    "/staff/{staff_id}/disable", response={200: StaffOut, **ERRORS}, summary="Disable an account"
+)
+def staff_disable(request: HttpRequest, staff_id: Id, payload: DisableIn) -> Any:
     actor = actor_of(request)
     staff = services.staff_disable(
         staff=selectors.staff_get(actor, staff_id), reason=payload.reason, by=actor
@@ -221,24 +226,32 @@ def staff_disable(request: HttpRequest, staff_id: int, payload: DisableIn) -> An
     return staff_out(staff, actor)
 
 
-@router.post("/staff/{staff_id}/enable", response=StaffOut, summary="Re-enable an account")
-def staff_enable(request: HttpRequest, staff_id: int) -> Any:
+@router.post(
+    "/staff/{staff_id}/enable", response={200: StaffOut, **ERRORS}, summary="Re-enable an account"
+)
+def staff_enable(request: HttpRequest, staff_id: Id) -> Any:
     actor = actor_of(request)
     staff = services.staff_enable(staff=selectors.staff_get(actor, staff_id), by=actor)
     return staff_out(staff, actor)
 
 
-@router.get("/permissions", response=dict[str, RoleMatrixOut], summary="The permission matrix")
+@router.get(
+    "/permissions",
+    response={200: dict[str, RoleMatrixOut], **ERRORS},
+    summary="The permission matrix",
+)
 def permission_matrix(request: HttpRequest) -> Any:
     return selectors.permission_matrix(actor_of(request))
 
 
-@router.get("/tokens", response=list[TokenOut], summary="API tokens")
+@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="API tokens")
 def token_list(request: HttpRequest) -> Any:
     return list(selectors.tokens_visible(actor_of(request))[:500])
 
 
-@router.post("/tokens", response={201: TokenCreatedOut}, summary="Issue an API token")
+@router.post(
+    "/tokens", response={201: TokenCreatedOut, **CREATE_ERRORS}, summary="Issue an API token"
+)
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     actor = actor_of(request)
     require(actor, "org.token.manage")
@@ -269,7 +282,9 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     return Status(status, body)
 
 
-@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revoke an API token")
-def token_revoke(request: HttpRequest, token_id: int) -> Any:
+@router.post(
+    "/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS}, summary="Revoke an API token"
+)
+def token_revoke(request: HttpRequest, token_id: Id) -> Any:
     actor = actor_of(request)
     return services.token_revoke(token=selectors.token_get(actor, token_id), by=actor)

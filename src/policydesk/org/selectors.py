@@ -93,7 +93,7 @@ def permission_matrix(user: Any) -> dict[str, Any]:
         grants.setdefault(role, set()).add(action)
     return {
         role: {
-            "label": label,
+            "label": str(label),
             "scope": scopes[role].scope if role in scopes else "",
             "scope_label": Scope(scopes[role].scope).label if role in scopes else "",
             "second_factor": scopes[role].requires_second_factor if role in scopes else False,

@@ -381,7 +381,7 @@ def staff_session_register(*, staff: Staff, session_key: str, client_address: st
 
 def hash_secret(secret: str) -> str:
     # Secrets are 32 random bytes, so a plain digest suffices; no slow hash is needed.
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 @transaction.atomic

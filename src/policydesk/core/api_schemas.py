@@ -1,0 +1,37 @@
+"""Schemas shared by every router: the error envelope and bounded id parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from ninja import Field, Schema
+
+# Ids are positive 64-bit integers; larger values get a 422 instead of a database overflow.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None = None
+    fields: list[FieldError] | None = None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+# The errors any authenticated operation may answer (docs/api.md lists the codes).
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ErrorOut,
+}
+CREATE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 409: ErrorOut}
