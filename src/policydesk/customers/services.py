@@ -18,6 +18,7 @@ from policydesk.org.models import Branch, Staff
 
 from . import quality
 from .identity import seal, validate_id_number
+from .models import Consent as ConsentRow
 from .models import (
     ConsentChannel,
     ConsentPurpose,
@@ -37,7 +38,6 @@ from .models import (
     RiskProfile,
     Segment,
 )
-from .models import Consent as ConsentRow
 
 CUSTOMER_AUDIT_FIELDS = [
     "number",
