@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "policydesk.org",
     "policydesk.customers",
     "policydesk.policies",
+    "policydesk.imports",
     "policydesk.demo",
 ]
 

@@ -11,5 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("policydesk.org.urls")),
+    path("", include("policydesk.customers.urls")),
+    path("", include("policydesk.policies.urls")),
     path("", include("policydesk.core.urls")),
+    path("", include("policydesk.imports.urls")),
 ]

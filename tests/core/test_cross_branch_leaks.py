@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from policydesk.core.audit import audit_record
+from policydesk.imports.models import ImportJob
 from policydesk.org import services
 from policydesk.org.models import ApiToken, Role, Scope, Staff
 from policydesk.org.permission_matrix import load_defaults
@@ -75,7 +76,23 @@ def branch_a_secrets(world: World) -> dict[str, str]:
     )
     audit_record(action="test.secret", object_label=SECRET, branch_id=world.branch_a.pk)
     factories.staff(Role.BACK_OFFICE, world.branch_b, display_name=f"{VISIBLE} staff")
+    customer_a = factories.customer(
+        world.branch_a, name=f"{SECRET} customer", phones=["13912345678"]
+    )
+    policy_a = factories.policy(customer_a, number="LEAKPOL-A")
+    factories.customer(world.branch_b, name=f"{VISIBLE} customer")
+    job_a = ImportJob.objects.create(
+        kind="customers",
+        file_name=f"{SECRET}.csv",
+        stored_path="/nonexistent",
+        file_format="csv",
+        uploaded_by=staff_a,
+    )
     return {
+        "job_id": str(job_a.pk),
+        "kind": "customers",
+        "customer_id": str(customer_a.pk),
+        "policy_id": str(policy_a.pk),
         "staff_id": str(staff_a.pk),
         "token_id": str(token_a.pk),
         "branch_id": str(world.branch_a.pk),

@@ -12,7 +12,12 @@ from .audit import audit_record, snapshot
 
 
 def concrete_field_names(model: type[models.Model]) -> list[str]:
-    return [field.name for field in model._meta.concrete_fields]
+    # Encrypted (binary) fields say nothing in an audit row and must not be copied there.
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if not isinstance(field, models.BinaryField)
+    ]
 
 
 def admin_allowed(request: HttpRequest) -> bool:

@@ -11,7 +11,10 @@ from .api_errors import install_error_handlers
 
 def build_api() -> NinjaAPI:
     from policydesk.core.api_platform import router as platform_router
+    from policydesk.customers.api import router as customers_router
+    from policydesk.imports.api import router as imports_router
     from policydesk.org.api import router as org_router
+    from policydesk.policies.api import router as policies_router
 
     api = NinjaAPI(
         title="PolicyDesk API",
@@ -30,6 +33,9 @@ def build_api() -> NinjaAPI:
     install_error_handlers(api)
     api.add_router("/", platform_router)
     api.add_router("/", org_router)
+    api.add_router("/", imports_router)
+    api.add_router("/", customers_router)
+    api.add_router("/", policies_router)
     return api
 
 

@@ -17,7 +17,7 @@ from policydesk.core.phones import check_phone
 from policydesk.org.models import Branch, Staff
 
 from . import quality
-from .identity import seal, validate_id_number
+from .identity import masked, seal, validate_id_number
 from .models import Consent as ConsentRow
 from .models import (
     ConsentChannel,
@@ -46,7 +46,6 @@ CUSTOMER_AUDIT_FIELDS = [
     "name",
     "name_latin",
     "id_type",
-    "id_number_last4",
     "birth_date",
     "gender",
     "occupation",
@@ -73,6 +72,13 @@ EDITABLE_FIELDS = {
     "dialect",
     "vulnerability_flags",
 }
+
+
+def _customer_snapshot(customer: Customer) -> dict[str, Any]:
+    """Audit values of a customer: the ID number only as its masked last four characters."""
+    values = snapshot(customer, CUSTOMER_AUDIT_FIELDS)
+    values["id_number"] = masked(customer.id_number_last4)
+    return values
 
 
 def _require(by: Staff | None, action: str) -> None:
@@ -109,7 +115,9 @@ def customer_create(
         )
     unknown = set(fields) - EDITABLE_FIELDS - {"source_system"}
     if unknown:
-        raise DomainError(_("Unknown field %(field)s.") % {"field": sorted(unknown)[0]})
+        raise DomainError(
+            _("Unknown field %(field)s.") % {"field": sorted(unknown)[0]}, field=sorted(unknown)[0]
+        )
     sealed = seal(validate_id_number(id_type, id_number))
     customer = Customer(
         number=number,
@@ -128,7 +136,7 @@ def customer_create(
         action="customers.customer.create",
         actor=by,
         target=customer,
-        after=snapshot(customer, CUSTOMER_AUDIT_FIELDS),
+        after=_customer_snapshot(customer),
     )
     return customer
 
@@ -153,13 +161,13 @@ def customer_update(*, customer: Customer, changes: dict[str, Any], by: Staff | 
             field=sorted(unknown)[0],
         )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    before = snapshot(customer, CUSTOMER_AUDIT_FIELDS)
+    before = _customer_snapshot(customer)
     for name, value in changes.items():
         setattr(customer, name, value)
     _validate_fields(customer)
     customer.updated_at = timezone.now()
     customer.save()
-    after = snapshot(customer, CUSTOMER_AUDIT_FIELDS)
+    after = _customer_snapshot(customer)
     if after != before:
         audit_record(
             action="customers.customer.update",
@@ -219,7 +227,7 @@ def contact_repair(*, contact: ContactPoint, new_raw: str, by: Staff | None) -> 
     """Correct a contact (e.g. strip a prepended area code): a contact change, audited."""
     _require(by, "customers.manage")
     contact = ContactPoint.objects.select_for_update().select_related("customer").get(pk=contact.pk)
-    before = {"phone": contact.raw, "e164": contact.e164}
+    before = {"phone": contact.raw, "phone_e164": contact.e164}
     new_raw = new_raw.strip()
     if not new_raw:
         raise DomainError(_("The contact value is empty."), field="raw")
@@ -237,7 +245,7 @@ def contact_repair(*, contact: ContactPoint, new_raw: str, by: Staff | None) -> 
         target=contact,
         branch_id=contact.customer.branch_id,
         before=before,
-        after={"phone": contact.raw, "e164": contact.e164},
+        after={"phone": contact.raw, "phone_e164": contact.e164},
     )
     quality.refresh_for_customers([contact.customer_id])
     return contact
@@ -369,6 +377,26 @@ def risk_profile_record(
     return profile
 
 
+def _join_household(customer: Customer, related: Customer) -> None:
+    """Put both in one household, read fresh under lock (the callers' objects may be stale);
+    two existing households are merged into the older one."""
+    rows = {
+        row.pk: row
+        for row in Customer.objects.select_for_update().filter(pk__in=[customer.pk, related.pk])
+    }
+    households = sorted({r.household_id for r in rows.values() if r.household_id is not None})
+    if households:
+        target = households[0]
+        Customer.objects.filter(household_id__in=households[1:]).update(household_id=target)
+        Household.objects.filter(pk__in=households[1:]).delete()
+    else:
+        target = Household.objects.create(
+            branch=customer.branch, name=_("%(name)s household") % {"name": customer.name}
+        ).pk
+    Customer.objects.filter(pk__in=rows).update(household_id=target)
+    customer.household_id = related.household_id = target
+
+
 @transaction.atomic
 def household_link(
     *, customer: Customer, related: Customer, kind: str, by: Staff | None
@@ -382,12 +410,7 @@ def household_link(
         customer=customer, related=related, kind=kind
     )
     if kind in {RelationKind.SPOUSE, RelationKind.CHILD, RelationKind.PARENT}:
-        household = customer.household or related.household
-        if household is None:
-            household = Household.objects.create(
-                branch=customer.branch, name=_("%(name)s household") % {"name": customer.name}
-            )
-        Customer.objects.filter(pk__in=[customer.pk, related.pk]).update(household=household)
+        _join_household(customer, related)
     audit_record(
         action="customers.relation.add",
         actor=by,

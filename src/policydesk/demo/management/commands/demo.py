@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import argparse
+import time
 from typing import Any
 
 from django.conf import settings
@@ -8,17 +10,31 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from policydesk.core.request_context import RequestContext, bound_context
+from policydesk.demo.load_population import DEFAULT_SEED, load_population
 from policydesk.demo.organisation import DEMO_PASSWORD, demo_logins, load_organisation
 from policydesk.org.models import Staff
 from policydesk.org.second_factor import needs_second_factor
 
+DEFAULT_CUSTOMERS = 2000
+
 
 class Command(BaseCommand):
-    help = "Demo data: `load` (keeps existing data), `logins`, `otp-code USERNAME`."
+    help = (
+        "Demo data: `load [--customers N] [--seed S]` (keeps existing data), `logins`, "
+        "`otp-code USERNAME`; `--customers N` alone implies `load`."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True)
-        sub.add_parser("load")
+        parser.add_argument("--customers", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
+        sub = parser.add_subparsers(dest="subcommand")
+        load = sub.add_parser("load")
+        load.add_argument(
+            "--customers", type=int, default=None, help="Customers to generate (default 2000)."
+        )
+        load.add_argument(
+            "--seed", type=int, default=None, help="Random seed (same seed, same data)."
+        )
         sub.add_parser("logins")
         code = sub.add_parser("otp-code", help="Current TOTP code of a demo account.")
         code.add_argument("username")
@@ -27,15 +43,32 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("Demo data is not available in production.")
         with bound_context(RequestContext(request_id="demo-load", client_address="")):
-            if options["subcommand"] == "load":
-                created = load_organisation()
-                self.stdout.write(
-                    "demo organisation loaded" if created else "demo data kept as it was"
-                )
+            subcommand = options["subcommand"]
+            if subcommand is None and options["customers"] is None:
+                raise CommandError("Say what to do: load, logins or otp-code.")
+            if subcommand in (None, "load"):
+                self._load(options)
             elif options["subcommand"] == "logins":
                 self._print_logins()
             else:
                 self._print_code(options["username"])
+
+    def _load(self, options: dict[str, Any]) -> None:
+        created = load_organisation()
+        self.stdout.write("demo organisation loaded" if created else "demo organisation kept")
+        started = time.monotonic()
+        counts = load_population(
+            customers=DEFAULT_CUSTOMERS if options["customers"] is None else options["customers"],
+            seed=DEFAULT_SEED if options["seed"] is None else options["seed"],
+        )
+        if counts is None:
+            self.stdout.write("demo population kept as it was")
+        else:
+            seconds = time.monotonic() - started
+            self.stdout.write(
+                f"demo population loaded: {counts['customers']} customers, "
+                f"{counts['policies']} policies in {seconds:.1f} s ({counts['quality']})"
+            )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("customers/", views.search, name="search"),
+    path("customers/<int:customer_id>/", views.detail, name="detail"),
+]
