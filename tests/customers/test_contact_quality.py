@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from policydesk.core.models import AuditEvent
 from policydesk.customers import quality, services
 from policydesk.customers.models import ContactDefect, ContactPoint, Customer
