@@ -244,11 +244,13 @@ class _Generator:
                 return number
 
     def landline(self, area: Area) -> str:
-        while True:
-            number = f"0594-{self.pick(area.landline_prefixes)}{self.rng.randrange(1000):03d}"
+        for _attempt in range(50):  # the exchanges of an area hold 10,000 numbers each
+            # Putian numbers have 7 digits: a 3-digit exchange prefix and 4 digits.
+            number = f"0594-{self.pick(area.landline_prefixes)}{self.rng.randrange(10000):04d}"
             if number not in self.used_phones:
                 self.used_phones.add(number)
                 return number
+        return number  # an area this full shares numbers, as a real one would
 
     # --- reference data -----------------------------------------------------------------------
     def reference(self) -> Population:

@@ -1,0 +1,534 @@
+"""Registry scale: the validating import of customers and policies, and customer search.
+
+    python -m bench.registry_import --db sqlite|postgres [--customers N] [--json-out FILE]
+
+Population: 1 company, a city branch with 20 county branches, 1 product. Two CSV files are
+generated deterministically in the columns of docs/import-formats.md: N customers (valid
+resident IDs, spread round-robin over the counties) and 2N policies (two per customer, on
+the customer's branch). Each file goes through the importer exactly as `policydesk import
+FILE` runs it (`imports.services.import_start` + `import_run`, operator, all-or-nothing in
+one transaction, contact-quality refresh of the policyholders included).
+
+Raw baselines for the import, on the same rows of the same file:
+- PostgreSQL: `COPY ... FROM STDIN (FORMAT csv, HEADER)` of the file's bytes into an
+  unindexed table with the file's columns, typed (text, date, integer, numeric);
+- SQLite: `csv.reader` over the file and one `executemany` INSERT into such a table.
+
+Search: with the registry loaded (and one mobile per customer added by SQL, untimed),
+`customers.selectors.customer_search` for a company-scoped user (head of service) and a
+branch-scoped one (front teller of one county), over queries drawn from the data: exact full
+names, 2-character name prefixes, mobile numbers, resident ID numbers, policy numbers and
+customer numbers. Raw baseline: the indexed lookup of each kind as one bare SQL statement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.harness import DATABASES, Result, analyze, bench_database
+
+DEFAULT_CUSTOMERS = 1_000_000
+COUNTIES = 20
+SEARCHES = 500
+SEED = 20_260_301
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力斌宇浩凯鹏飞雪琳晨欣怡"
+REGIONS = ("350302", "350303", "350304", "350305", "350322", "110105", "310104", "440305")
+QUERY_KINDS = ("name", "name_prefix", "phone", "id_number", "policy", "customer_number")
+
+
+# --- Data ---------------------------------------------------------------------------------
+
+
+def _name(rng: random.Random) -> str:
+    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.8 else "")
+    return rng.choice(SURNAMES) + given
+
+
+def _resident_id(rng: random.Random) -> tuple[str, dt.date]:
+    from policydesk.customers.identity import resident_id_check_digit
+
+    birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(365 * 65))
+    first17 = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{rng.randrange(1000):03d}"
+    return first17 + resident_id_check_digit(first17), birth
+
+
+def customer_number(i: int) -> str:
+    return f"C{i:08d}"
+
+
+def policy_number(j: int) -> str:
+    return f"PL{j:09d}"
+
+
+def mobile(i: int) -> str:
+    return f"139{i:08d}"
+
+
+def write_customers(path: Path, count: int, branches: list[str]) -> dict[str, list[Any]]:
+    """The customers file; returns per-customer name and ID number for the search queries."""
+    from policydesk.imports.specs import KINDS
+
+    rng = random.Random(SEED)
+    names: list[str] = []
+    ids: list[str] = []
+    incomes = ("lt50k", "50k-100k", "100k-300k", "300k-1m", "unknown")
+    segments = ("mass", "affluent", "senior", "rural")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(KINDS["customers"].names)
+        for i in range(count):
+            name = _name(rng)
+            number, birth = _resident_id(rng)
+            names.append(name)
+            ids.append(number)
+            writer.writerow(
+                (
+                    customer_number(i),
+                    branches[i % len(branches)],
+                    "person",
+                    name,
+                    "",
+                    "resident_id",
+                    number,
+                    birth.isoformat(),
+                    "MF"[int(number[16]) % 2],
+                    "",
+                    incomes[i % len(incomes)],
+                    str(i % 4),
+                    f"{(i % 50) * 10000}.00",
+                    segments[i % len(segments)],
+                    "core-v8",
+                )
+            )
+    return {"names": names, "ids": ids}
+
+
+def write_policies(path: Path, customers: int, branches: list[str], product: str) -> int:
+    from policydesk.imports.specs import KINDS
+
+    rng = random.Random(SEED + 1)
+    channels = ("agency", "bancassurance", "broker", "direct")
+    statuses = ("in_force", "in_force", "in_force", "issued", "lapsed", "surrendered")
+    modes = (("annual", "auto_debit"), ("monthly", "auto_debit"), ("single", "bank_transfer"))
+    count = 2 * customers
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(KINDS["policies"].names)
+        for j in range(count):
+            holder = j % customers
+            applied = dt.date(2010, 1, 1) + dt.timedelta(days=rng.randrange(5000))
+            issued = applied + dt.timedelta(days=rng.randrange(1, 10))
+            mode, method = modes[j % len(modes)]
+            premium = rng.randrange(300, 20000)
+            writer.writerow(
+                (
+                    policy_number(j),
+                    product,
+                    branches[holder % len(branches)],
+                    customer_number(holder),
+                    channels[j % len(channels)],
+                    "core-v8",
+                    "CN",
+                    statuses[j % len(statuses)],
+                    applied.isoformat(),
+                    issued.isoformat(),
+                    (issued + dt.timedelta(days=3)).isoformat(),
+                    (issued + dt.timedelta(days=18)).isoformat(),
+                    (issued + dt.timedelta(days=365)).isoformat(),
+                    (issued + dt.timedelta(days=365)).isoformat(),
+                    str(10 + j % 20),
+                    f"{premium * 30}.00",
+                    f"{premium}.00",
+                    "CNY",
+                    mode,
+                    method,
+                )
+            )
+    return count
+
+
+def _population() -> dict[str, Any]:
+    from policydesk.org.models import Branch, BranchKind, Company, Role, Staff
+    from policydesk.policies.models import Product
+
+    company = Company.objects.create(code="bench", name="基准保险股份有限公司")
+    city = Branch.objects.create(
+        company=company, code="city", name="莆田市分公司", kind=BranchKind.CITY
+    )
+    city.path = f"/{city.pk}/"
+    city.save(update_fields=["path"])
+    counties = []
+    for i in range(COUNTIES):
+        county = Branch.objects.create(
+            company=company,
+            parent=city,
+            code=f"county-{i:02d}",
+            name=f"第{i + 1}支公司",
+            kind=BranchKind.COUNTY,
+        )
+        county.path = f"{city.path}{county.pk}/"
+        county.save(update_fields=["path"])
+        counties.append(county)
+    product = Product.objects.create(
+        code="P-LIFE-20",
+        name="鑫福终身寿险",
+        line="life",
+        term="long",
+        cooling_off_days={"CN": 15},
+        payment_modes=["annual", "monthly", "single"],
+    )
+    teller_branch = counties[COUNTIES // 2]
+    users = {
+        "company": Staff.objects.create(
+            username="bench-head", role=Role.HEAD_OF_SERVICE, company=company, branch=city
+        ),
+        "branch": Staff.objects.create(
+            username="bench-teller", role=Role.FRONT_TELLER, company=company, branch=teller_branch
+        ),
+    }
+    return {
+        "branches": [c.code for c in counties],
+        "product": product.code,
+        "users": users,
+        "teller_branch_index": COUNTIES // 2,
+    }
+
+
+# --- The import and its baselines ---------------------------------------------------------
+
+
+def run_import(path: Path, kind: str) -> tuple[float, dict[str, Any]]:
+    """Seconds of `policydesk import FILE` (as the operator), and the job's report."""
+    from policydesk.imports.models import ImportStatus
+    from policydesk.imports.services import import_run, import_start
+
+    start = time.perf_counter()
+    job = import_start(by=None, kind=kind, file_name=path.name, path=path, enqueue=False)
+    job = import_run(job.pk)
+    seconds = time.perf_counter() - start
+    if job.status != ImportStatus.DONE:
+        raise RuntimeError(f"import of {path.name} failed: {json.dumps(job.report)[:2000]}")
+    return seconds, job.report
+
+
+def _baseline_columns(kind: str) -> list[tuple[str, str]]:
+    from policydesk.imports.specs import KINDS, ColumnType
+
+    types = {
+        ColumnType.DATE: "date",
+        ColumnType.INTEGER: "integer",
+        ColumnType.DECIMAL: "numeric(14, 2)",
+    }
+    return [(c.name, types.get(c.type, "text")) for c in KINDS[kind].columns]
+
+
+def raw_load(path: Path, kind: str) -> float:
+    """Seconds to load the file's rows into a fresh unindexed table (COPY / executemany)."""
+    from django.db import connection, transaction
+
+    table = f"bench_raw_{kind}"
+    columns = _baseline_columns(kind)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TABLE {table} ({', '.join(f'{n} {t}' for n, t in columns)})"  # noqa: S608
+        )
+    names = ", ".join(n for n, _ in columns)
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY {table} ({names}) FROM STDIN (FORMAT csv, HEADER true)"
+            with cursor.copy(sql) as copy, path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    copy.write(block)
+        else:
+            with path.open(encoding="utf-8", newline="") as handle:
+                reader = csv.reader(handle)
+                next(reader)
+                marks = ", ".join(["?"] * len(columns))
+                # The sqlite3 connection itself: no %s placeholder translation per row.
+                connection.connection.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                    ([value or None for value in row] for row in reader),
+                )
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        (stored,) = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {table}")
+    if not stored:
+        raise RuntimeError(f"raw load of {path.name} stored nothing")
+    return seconds
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+
+def add_mobiles() -> None:
+    """One primary mobile per customer (139 + 8-digit index), by SQL, outside any timing."""
+    from django.db import connection, transaction
+
+    if connection.vendor == "postgresql":
+        digits = "lpad((substr(c.number, 2))::int::text, 8, '0')"
+        now = "now()"
+    else:
+        digits = "substr('00000000' || CAST(substr(c.number, 2) AS INTEGER), -8)"
+        now = "CURRENT_TIMESTAMP"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO customers_contactpoint (customer_id, kind, phone_type, raw, e164, "  # noqa: S608
+            "is_valid, is_primary, source, created_at, updated_at) "
+            f"SELECT c.id, 'phone', 'mobile', '139' || {digits}, '+86139' || {digits}, "
+            f"TRUE, TRUE, 'bench', {now}, {now} FROM customers_customer c"
+        )
+
+
+def _queries(
+    data: dict[str, list[Any]], customers: int, indexes: list[int], rng: random.Random
+) -> list[tuple[str, str, int]]:
+    """(kind, query, customer index) for SEARCHES searches, the kinds in turn."""
+    out = []
+    for k in range(SEARCHES):
+        kind = QUERY_KINDS[k % len(QUERY_KINDS)]
+        i = rng.choice(indexes)
+        if kind == "name":
+            query = data["names"][i]
+        elif kind == "name_prefix":
+            query = data["names"][i][:2]
+        elif kind == "phone":
+            query = mobile(i)
+        elif kind == "id_number":
+            query = data["ids"][i]
+        elif kind == "policy":
+            query = policy_number(i + customers * rng.randrange(2))
+        else:
+            query = customer_number(i)
+        out.append((kind, query, i))
+    return out
+
+
+def _raw_search(
+    visible: list[int] | None,
+) -> Callable[[str, str], int]:
+    """The indexed lookup of each kind as one bare statement (ids of the first page)."""
+    from django.db import connection
+
+    from policydesk.core.crypto import normalise_identifier, search_hash
+
+    scope = ""
+    params_scope: list[Any] = []
+    if visible is not None:
+        scope = f" AND c.branch_id IN ({', '.join(['%s'] * len(visible))})"
+        params_scope = list(visible)
+    limit = " ORDER BY c.id LIMIT 26"
+    statements = {
+        "name": "SELECT c.id FROM customers_customer c WHERE c.name >= %s AND c.name < %s",
+        "number": "SELECT c.id FROM customers_customer c WHERE c.number = %s",
+        "hash": "SELECT c.id FROM customers_customer c WHERE c.id_number_hash = %s",
+        "phone": "SELECT c.id FROM customers_contactpoint p JOIN customers_customer c "
+        "ON c.id = p.customer_id WHERE p.kind = 'phone' AND p.e164 = %s",
+        "policy": "SELECT c.id FROM policies_policy p JOIN customers_customer c "
+        "ON c.id = p.policyholder_id WHERE p.number = %s",
+    }
+
+    def search(kind: str, query: str) -> int:
+        if kind in ("name", "name_prefix"):
+            sql, params = statements["name"], [query, query + "\U0010ffff"]
+        elif kind == "phone":
+            sql, params = statements["phone"], ["+86" + query]
+        elif kind == "id_number":
+            sql, params = statements["hash"], [search_hash(normalise_identifier(query))]
+        elif kind == "policy":
+            sql, params = statements["policy"], [query]
+        else:
+            sql, params = statements["number"], [query]
+        with connection.cursor() as cursor:
+            cursor.execute(sql + scope + limit, [*params, *params_scope])
+            return len(cursor.fetchall())
+
+    return search
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def run_searches(
+    user: Any, queries: list[tuple[str, str, int]], visible: list[int] | None
+) -> dict[str, dict[str, list[float]]]:
+    """Per query kind: PolicyDesk and raw seconds of each search, alternating the two."""
+    from policydesk.customers.selectors import customer_search
+
+    raw = _raw_search(visible)
+    for kind, query, _ in queries[:12]:  # warm-up: connections, caches, compiled code
+        customer_search(user, query)
+        raw(kind, query)
+    times: dict[str, dict[str, list[float]]] = {}
+    found = 0
+    for kind, query, _ in queries:
+        for attribute in ("_pd_scope", "_pd_branch_ids", "_pd_actions"):
+            if hasattr(user, attribute):  # a new request: the permission lookups again
+                delattr(user, attribute)
+        start = time.perf_counter()
+        page = customer_search(user, query)
+        for row in page.items:  # what the result list shows
+            _ = (row.customer.branch.name, row.masked_id, row.phone, row.policies)
+        middle = time.perf_counter()
+        raw(kind, query)
+        end = time.perf_counter()
+        found += bool(page.items)
+        slot = times.setdefault(kind, {"pd": [], "raw": []})
+        slot["pd"].append(middle - start)
+        slot["raw"].append(end - middle)
+    if found < len(queries) * 0.9:
+        raise RuntimeError(f"only {found} of {len(queries)} searches found anything")
+    return times
+
+
+# --- Run ------------------------------------------------------------------------------------
+
+
+def run(db: str, customers: int, keep: Path | None = None) -> list[Result]:
+    from django.db import connection
+
+    from policydesk.customers.models import Customer
+    from policydesk.org.models import Branch
+    from policydesk.policies.models import Policy
+
+    population = _population()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="policydesk-registry-") as tmp:
+        folder = keep or Path(tmp)
+        customers_csv = folder / "customers.csv"
+        policies_csv = folder / "policies.csv"
+        started = time.perf_counter()
+        data = write_customers(customers_csv, customers, population["branches"])
+        policies = write_policies(
+            policies_csv, customers, population["branches"], population["product"]
+        )
+        print(
+            f"[registry_import/{db}] files written in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        for kind, path, n in (
+            ("customers", customers_csv, customers),
+            ("policies", policies_csv, policies),
+        ):
+            raw_s = raw_load(path, kind)
+            print(f"[registry_import/{db}] raw load of {n:,} {kind}: {raw_s:.1f} s", flush=True)
+            pd_s, report = run_import(path, kind)
+            print(
+                f"[registry_import/{db}] import of {n:,} {kind}: {pd_s:.1f} s "
+                f"({n / pd_s:,.0f} rows/s; {report.get('inserted')} inserted)",
+                flush=True,
+            )
+            if report.get("inserted") != n:
+                raise RuntimeError(f"{kind}: {report.get('inserted')} inserted, expected {n}")
+            baseline = (
+                "COPY csv into unindexed table"
+                if connection.vendor == "postgresql"
+                else "csv.reader + executemany into unindexed table"
+            )
+            results.append(
+                Result(
+                    benchmark="registry_import",
+                    operation=f"import {kind} (validating, all-or-nothing)",
+                    database=db,
+                    n=n,
+                    policydesk_s=pd_s,
+                    raw_s=raw_s,
+                    baseline=baseline,
+                    notes={
+                        "rows_per_s": n / pd_s,
+                        "raw_rows_per_s": n / raw_s,
+                        "speed_fraction": raw_s / pd_s,
+                        "file_mb": round(path.stat().st_size / 1e6, 1),
+                    },
+                )
+            )
+    if Customer.objects.count() != customers or Policy.objects.count() != policies:
+        raise RuntimeError("the registry does not hold what was imported")
+
+    add_mobiles()
+    analyze()
+    rng = random.Random(SEED + 2)
+    teller_index = population["teller_branch_index"]
+    own = list(range(teller_index, customers, COUNTIES))
+    teller_branch = Branch.objects.get(code=population["branches"][teller_index])
+    for scope, user, indexes, visible in (
+        ("company", population["users"]["company"], list(range(customers)), None),
+        ("branch", population["users"]["branch"], own, [teller_branch.pk]),
+    ):
+        queries = _queries(data, customers, indexes, rng)
+        times = run_searches(user, queries, visible)
+        every_pd = [t for slot in times.values() for t in slot["pd"]]
+        every_raw = [t for slot in times.values() for t in slot["raw"]]
+        for kind, slot in [*times.items(), ("all", {"pd": every_pd, "raw": every_raw})]:
+            results.append(
+                Result(
+                    benchmark="registry_search",
+                    operation=f"customer_search, {scope} scope, {kind.replace('_', ' ')}",
+                    database=db,
+                    n=len(slot["pd"]),
+                    policydesk_s=_percentile(slot["pd"], 95),
+                    raw_s=_percentile(slot["raw"], 95),
+                    baseline="indexed lookup, 1 SELECT (p95)",
+                    notes={
+                        "scope": scope,
+                        "kind": kind,
+                        "customers": customers,
+                        **{
+                            f"pd_p{p}": _percentile(slot["pd"], p)
+                            for p in (50, 95, 99)
+                        },
+                        **{
+                            f"raw_p{p}": _percentile(slot["raw"], p)
+                            for p in (50, 95, 99)
+                        },
+                        "pd_mean": statistics.fmean(slot["pd"]),
+                    },
+                )
+            )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.registry_import")
+    parser.add_argument("--db", choices=DATABASES, default="sqlite")
+    parser.add_argument("--customers", type=int, default=None, help="default 1,000,000")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the default size")
+    parser.add_argument("--keep-files", type=Path, help="write the CSV files here and keep them")
+    parser.add_argument("--json-out", type=Path)
+    args = parser.parse_args()
+    customers = args.customers or max(100, round(DEFAULT_CUSTOMERS * args.scale))
+    with bench_database(args.db):
+        results = run(args.db, customers, args.keep_files)
+    payload = [asdict(result) for result in results]
+    if args.json_out:
+        args.json_out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    for result in results:
+        print(
+            f"{result.benchmark} | {result.operation} | {result.database} | n={result.n} | "
+            f"{result.policydesk_s:.6f}s vs {result.raw_s:.6f}s | x{result.ratio:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
