@@ -1,10 +1,14 @@
 """Run every benchmark on SQLite and/or PostgreSQL and print PolicyDesk/raw ratios.
 
-    python -m bench.run_all [--db sqlite|postgres|both] [--scale N] [--write-docs]
+    python -m bench.run_all [--db sqlite|postgres|both] [--scale N] [--only NAME ...]
+                            [--json-in FILE ...] [--write-docs]
 
 Each benchmark runs in its own process with its own fresh database (bench/harness.py), so
 one cannot skew the other. `--scale` multiplies the default sizes (5,000 audit events,
-100,000 staff); `--write-docs` rewrites docs/benchmarks.md with the results.
+100,000 staff, 1,000,000 customers on PostgreSQL / 50,000 on SQLite); `--only` runs some
+benchmarks; `--json-in` takes results a benchmark wrote with `--json-out` instead of running
+it again. `--write-docs` rewrites docs/benchmarks.md with the results; the sections of
+benchmarks not run this time are kept from the page as it was.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from bench.harness import (
     postgres_version,
 )
 
-BENCHMARKS = ("audit_append", "staff_list")
+BENCHMARKS = ("audit_append", "staff_list", "registry_import")
+# Benchmark names a module's results carry, by module (registry_import also times search).
+RESULT_NAMES = {"registry_import": ("registry_import", "registry_search")}
 DOCS = PROJECT_DIR / "docs" / "benchmarks.md"
 
 
@@ -250,12 +256,178 @@ stops after 1,001 rows.
 """
 
 
-def write_docs(results: list[Result], machine: dict[str, str], notes: list[str]) -> None:
+REGISTRY_TEXT = """\
+## registry_import: registry import and customer search
+
+**Measured.** Two CSV files generated deterministically in the columns of
+[import-formats.md](import-formats.md): N customers (valid resident IDs with their check
+character, spread over 20 county branches) and 2N policies (two per customer, one product),
+each imported as `policydesk import FILE` does it (`imports.services.import_start` +
+`import_run` as the operator: parsing, row checks, the resident-ID check, the keyed hash and
+AES-GCM encryption of every ID number, reference lookups, the set-based upsert, the
+contact-quality refresh of the policyholders, one transaction, all-or-nothing). Between the
+two files one mobile per customer is added by SQL, untimed, so the policies' quality refresh
+works on customers with phones. Then `customers.selectors.customer_search` on the loaded
+registry (ANALYZE first): 500 searches for a company-scoped user (head of service) and 500
+for a branch-scoped one (front teller of one county, queries drawn from that county's
+customers), the kinds in turn: exact full name, 2-character name prefix, mobile, resident
+ID number, policy number, customer number. Each search counts from the call to the page's
+rows read as the list shows them (branch, masked ID, phone, policy count); the user's cached
+permission lookups are dropped before each, as a new request would.
+
+**Baselines.** Import: the same file's rows into an unindexed table with the file's columns,
+typed (text, date, integer, numeric): PostgreSQL `COPY ... FROM STDIN (FORMAT csv)` of the
+file's bytes; SQLite `csv.reader` and one `executemany`. The ratio is import time ÷ raw
+time; the speed fraction is its inverse (raw ÷ import), which the goal puts at 1/3 or more.
+Search: the indexed lookup of each kind as one bare `SELECT c.id ... ORDER BY c.id LIMIT 26`
+(name range on `customer_name_idx`, `number`, `id_number_hash`, `e164` joined to the
+customer, policy `number` joined to the holder), with the branch condition for the teller.
+Goal: p95 of `customer_search` at 20 ms or less at 1,000,000 customers.
+"""
+
+
+def _registry_parts(registry: list[Result]) -> list[str]:
+    parts: list[str] = []
+    imports = [r for r in registry if r.benchmark == "registry_import"]
+    searches = [r for r in registry if r.benchmark == "registry_search"]
+    if imports:
+        rows = [
+            [
+                r.database,
+                r.operation.split(" (")[0].removeprefix("import "),
+                f"{r.n:,}",
+                fmt_time(r.policydesk_s),
+                f"{r.notes.get('rows_per_s', 0):,.0f}",
+                r.baseline,
+                fmt_time(r.raw_s),
+                f"{r.notes.get('raw_rows_per_s', 0):,.0f}",
+                fmt_ratio(r.ratio),
+                f"{r.notes.get('speed_fraction', 0):.3f}"
+                + (
+                    " (goal met)" if r.notes.get("speed_fraction", 0) >= 1 / 3 else " (goal: 0.333)"
+                ),
+            ]
+            for r in imports
+        ]
+        headers = [
+            "database",
+            "file",
+            "rows",
+            "import",
+            "import rows/s",
+            "raw baseline",
+            "raw",
+            "raw rows/s",
+            "ratio",
+            "speed fraction",
+        ]
+        parts.append(markdown_table(headers, rows, {2, 3, 4, 6, 7, 8, 9}))
+    if searches:
+        ms = 1e3
+        rows = [
+            [
+                r.database,
+                f"{r.notes.get('customers', 0):,}",
+                str(r.notes.get("scope")),
+                str(r.notes.get("kind")).replace("_", " "),
+                str(r.n),
+                f"{r.notes['pd_p50'] * ms:.1f}",
+                f"**{r.notes['pd_p95'] * ms:.1f}**"
+                if r.notes.get("kind") == "all"
+                else f"{r.notes['pd_p95'] * ms:.1f}",
+                f"{r.notes['pd_p99'] * ms:.1f}",
+                f"{r.notes['raw_p50'] * ms:.2f} / {r.notes['raw_p95'] * ms:.2f}",
+                fmt_ratio(r.ratio),
+            ]
+            for r in searches
+        ]
+        headers = [
+            "database",
+            "customers",
+            "scope",
+            "query kind",
+            "searches",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "raw p50 / p95 ms",
+            "p95 ratio",
+        ]
+        parts.append(markdown_table(headers, rows, {1, 4, 5, 6, 7, 8, 9}))
+    return parts
+
+
+def _old_page() -> str:
+    return DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
+
+
+def _old_section(page: str, heading: str) -> str | None:
+    """The section of the current page whose heading starts with `heading`, if any."""
+    lines = page.splitlines()
+    for start, line in enumerate(lines):
+        if line.startswith(heading):
+            end = next(
+                (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+                len(lines),
+            )
+            return "\n".join(lines[start:end]).rstrip()
+    return None
+
+
+def _old_summary_rows(page: str, names: set[str]) -> list[str]:
+    return [line for line in page.splitlines() if line.split(" | ")[0][2:] in names]
+
+
+def write_docs(
+    results: list[Result],
+    machine: dict[str, str],
+    notes: list[str],
+    *,
+    kept: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Rewrite the page; the benchmarks in `kept` were not run: their text stays as it was."""
+    page = _old_page()
+    old_date = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in page.splitlines()
+            if line.startswith("- **date**")
+        ),
+        "an earlier run",
+    )
+    kept_names = {name for module in kept for name in RESULT_NAMES.get(module, (module,))}
     audit = [r for r in results if r.benchmark == "audit_append"]
     staff = [r for r in results if r.benchmark == "staff_list"]
-    parts = [INTRO, "## Summary\n", markdown_table(SUMMARY_HEADERS, summary_rows(results), {3, 6})]
+    summary = markdown_table(SUMMARY_HEADERS, summary_rows(results), {3, 6})
+    summary = "\n".join([*summary.splitlines(), *_old_summary_rows(page, kept_names)])
+    parts = [INTRO, "## Summary\n", summary]
     if notes:
         parts.append("\n".join(f"> {note}" for note in notes))
+    if kept:
+        parts.append(
+            f"> Not run this time, kept from the page of {old_date}: {', '.join(sorted(kept))}."
+        )
+
+    def keep(module: str, heading: str) -> bool:
+        if module not in kept:
+            return False
+        old = _old_section(page, heading)
+        if old:
+            parts.append(old)
+        return True
+
+    if not keep("audit_append", "## audit_append"):
+        _audit_parts(parts, audit)
+    if not keep("staff_list", "## staff_list"):
+        _staff_parts(parts, staff)
+    if not keep("registry_import", "## registry_import"):
+        parts.append(REGISTRY_TEXT)
+        parts += _registry_parts([r for r in results if r.benchmark.startswith("registry_")])
+    _machine_parts(parts, machine)
+    DOCS.write_text("\n\n".join(part.rstrip("\n") for part in parts) + "\n", encoding="utf-8")
+
+
+def _audit_parts(parts: list[str], audit: list[Result]) -> None:
     parts.append(AUDIT_TEXT)
     if audit:
         rows = [
@@ -284,6 +456,9 @@ def write_docs(results: list[Result], machine: dict[str, str], notes: list[str])
             "statements per event: PolicyDesk / raw",
         ]
         parts.append(markdown_table(headers, rows, {1, 3, 4, 5, 6, 7, 8}))
+
+
+def _staff_parts(parts: list[str], staff: list[Result]) -> None:
     parts.append(STAFF_TEXT)
     if staff:
         rows = [
@@ -313,6 +488,9 @@ def write_docs(results: list[Result], machine: dict[str, str], notes: list[str])
             f"Population: {population.get('staff', 0):,} staff in "
             f"{population.get('branches', 0)} branches; page size {population.get('page_size')}."
         )
+
+
+def _machine_parts(parts: list[str], machine: dict[str, str]) -> None:
     parts.append("## Machine\n")
     parts.append("\n".join(f"- **{key}**: {value}" for key, value in machine.items()))
     parts.append(
@@ -322,13 +500,15 @@ def write_docs(results: list[Result], machine: dict[str, str], notes: list[str])
         ".venv/bin/python -m bench.run_all --write-docs  # and rewrite this page\n"
         ".venv/bin/python -m bench.run_all --db sqlite --scale 0.1  # quick look\n"
         ".venv/bin/python -m bench.staff_list --db postgres  # one benchmark, one database\n"
+        ".venv/bin/python -m bench.registry_import --db sqlite --customers 2000  # smoke run\n"
+        "# one benchmark into this page, the other sections kept:\n"
+        ".venv/bin/python -m bench.run_all --only registry_import --write-docs\n"
         "```\n\n"
         "PostgreSQL is expected on 127.0.0.1:5432 as user `postgres` (trust auth); when it\n"
         "does not answer, its half is skipped with a message. The database\n"
         "`policydesk_bench` is dropped and created by each benchmark process: do not point\n"
         "it at data you keep."
     )
-    DOCS.write_text("\n\n".join(part.rstrip("\n") for part in parts) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -336,6 +516,16 @@ def main() -> None:
     parser.add_argument("--db", choices=[*DATABASES, "both"], default="both")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the default sizes")
     parser.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md")
+    parser.add_argument(
+        "--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)"
+    )
+    parser.add_argument(
+        "--json-in",
+        action="append",
+        type=Path,
+        default=[],
+        help="results a benchmark wrote with --json-out, used instead of running it",
+    )
     args = parser.parse_args()
     if args.scale <= 0:
         parser.error("--scale must be positive")
@@ -358,8 +548,28 @@ def main() -> None:
     started = time.monotonic()
     results: list[Result] = []
     failures: list[str] = []
+    selected = list(args.only or BENCHMARKS)
+    loaded: set[tuple[str, str]] = set()  # (module, database) taken from --json-in
+    for path in args.json_in:
+        for row in json.loads(path.read_text(encoding="utf-8")):
+            result = Result(**row)
+            results.append(result)
+            module = next(
+                (m for m, names in RESULT_NAMES.items() if result.benchmark in names),
+                result.benchmark,
+            )
+            loaded.add((module, result.database))
+            if module not in selected:
+                selected.append(module)
+    if args.json_in:
+        notes.append(
+            "Some results were measured by a benchmark's own run (`--json-out`) and merged "
+            "with `--json-in`; the machine below is the one that merged them."
+        )
     for db in databases:
-        for name in BENCHMARKS:
+        for name in selected:
+            if (name, db) in loaded:
+                continue
             print(f"== {name} on {db}", flush=True)
             try:
                 results += run_child(name, db, args.scale)
@@ -379,7 +589,8 @@ def main() -> None:
         if failures:
             print("Not writing docs/benchmarks.md: a benchmark failed.", file=sys.stderr)
         else:
-            write_docs(results, machine, notes)
+            kept = {name for name in BENCHMARKS if name not in selected}
+            write_docs(results, machine, notes, kept=kept)
             print(f"Wrote {DOCS.relative_to(PROJECT_DIR)}.")
     if failures:
         sys.exit(1)

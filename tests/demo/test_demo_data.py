@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_a_login_for_every_role(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     roles = set(Staff.objects.filter(is_demo=True).values_list("role", flat=True))
     assert roles == set(Role.values)
     call_command("demo", "logins")
@@ -29,7 +29,7 @@ def test_the_demo_has_a_login_for_every_role(capsys: pytest.CaptureFixture[str])
 
 
 def test_the_seed_branch_has_five_front_tellers_and_sits_under_the_city_branch() -> None:
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     xianyou = Branch.objects.get(code="xy")
     assert xianyou.parent is not None and xianyou.parent.code == "pt"
     assert Staff.objects.filter(branch=xianyou, role=Role.FRONT_TELLER).count() == 5
@@ -38,18 +38,18 @@ def test_the_seed_branch_has_five_front_tellers_and_sits_under_the_city_branch()
 
 
 def test_loading_again_keeps_the_existing_data() -> None:
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     staff = Staff.objects.get(username="teller")
     staff.display_name = "Changed by a user"
     staff.save()
     events = AuditEvent.objects.count()
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     assert Staff.objects.get(username="teller").display_name == "Changed by a user"
     assert AuditEvent.objects.count() == events
 
 
 def test_the_demo_is_loaded_through_audited_services() -> None:
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     created = AuditEvent.objects.filter(action="org.staff.create").count()
     assert created == Staff.objects.filter(is_demo=True).count()
     assert audit_verify().ok
@@ -58,7 +58,7 @@ def test_the_demo_is_loaded_through_audited_services() -> None:
 def test_otp_code_prints_the_current_code_of_a_demo_account(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     capsys.readouterr()
     call_command("demo", "otp-code", "head")
     device = TOTPDevice.objects.get(user__username="head")
@@ -67,7 +67,7 @@ def test_otp_code_prints_the_current_code_of_a_demo_account(
 
 
 def test_otp_code_refuses_an_account_that_is_not_a_demo_account() -> None:
-    call_command("demo", "load")
+    call_command("demo", "load", customers=40)
     Staff.objects.filter(username="head").update(is_demo=False)
     with pytest.raises(CommandError):
         call_command("demo", "otp-code", "head")

@@ -16,6 +16,7 @@ def test_the_upload_page_creates_an_import_job_and_the_job_page_shows_progress(
     world: World,
 ) -> None:
     client = signed_in(world.admin)
+    client.cookies["django_language"] = "en"
     assert client.get("/imports/").status_code == 200
 
     response = client.post(
@@ -37,6 +38,7 @@ def test_the_upload_page_creates_an_import_job_and_the_job_page_shows_progress(
 
 def test_the_job_page_reads_the_workers_progress_while_it_runs(world: World) -> None:
     client = signed_in(world.admin)
+    client.cookies["django_language"] = "en"
     client.post(
         "/imports/",
         {"kind": "customers", "file": SimpleUploadedFile("customers.csv", example("customers"))},

@@ -35,9 +35,23 @@ def _keys() -> tuple[bytes, bytes]:
     return encryption, search
 
 
+@cache
+def _aead(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
+def _search_mac(key: bytes) -> hmac.HMAC:
+    return _SEARCH_MACS.get(key) or _SEARCH_MACS.setdefault(
+        key, hmac.new(key, digestmod=hashlib.sha256)
+    )
+
+
+_SEARCH_MACS: dict[bytes, hmac.HMAC] = {}
+
+
 def encrypt_text(value: str) -> bytes:
     nonce = os.urandom(12)
-    sealed = AESGCM(_keys()[0]).encrypt(nonce, value.encode("utf-8"), VERSION)
+    sealed = _aead(_keys()[0]).encrypt(nonce, value.encode("utf-8"), VERSION)
     return VERSION + nonce + sealed
 
 
@@ -49,9 +63,14 @@ def decrypt_text(blob: bytes | memoryview) -> str:
 
 
 def search_hash(normalised: str) -> str:
-    return hmac.new(_keys()[1], normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    mac = _search_mac(_keys()[1]).copy()  # the keyed state, computed once per key
+    mac.update(normalised.encode("utf-8"))
+    return mac.hexdigest()
 
 
 def normalise_identifier(value: str) -> str:
     """ID and account numbers compare without spaces, dashes or case (x/X in resident IDs)."""
-    return "".join(ch for ch in value.upper() if ch.isalnum())
+    upper = value.upper()
+    if upper.isascii() and upper.isalnum():
+        return upper  # the common case, as the loop below would return it
+    return "".join(ch for ch in upper if ch.isalnum())

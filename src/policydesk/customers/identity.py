@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -24,9 +25,9 @@ class SealedIdentifier:
 
 
 def resident_id_check_digit(first17: str) -> str:
-    total = sum(
-        int(digit) * weight for digit, weight in zip(first17, RESIDENT_ID_WEIGHTS, strict=True)
-    )
+    if len(first17) != len(RESIDENT_ID_WEIGHTS):
+        raise ValueError("A resident ID check character needs 17 digits.")
+    total = sum(map(operator.mul, map(int, first17), RESIDENT_ID_WEIGHTS))
     return RESIDENT_ID_CHECK[total % 11]
 
 

@@ -9,14 +9,18 @@ bulk_create(update_conflicts=True) for changed ones.
 
 from __future__ import annotations
 
-import operator
+import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import JSONField, Model
 from django.utils import timezone
+
+COPY_BLOCK_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,40 @@ def _upsert_generic(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> Coun
     return counts
 
 
-def _adapt(value: Any, is_json: bool) -> Any:
-    if is_json:
-        from psycopg.types.json import Jsonb
+# COPY text format: backslash, newline, carriage return and tab are escaped; \N is NULL.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
-        return Jsonb(value)
-    return value
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format, as psycopg's write_row would send it."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\\\x" + bytes(value).hex()
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy_json(values: list[Any]) -> list[str]:
+    """JSON values as the jsonb text COPY reads (None is JSON null, as Jsonb(None) sends)."""
+    return [json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES) for value in values]
+
+
+def _copy_column(values: list[Any]) -> list[str]:
+    """A column's values in COPY text format; plain text columns need only the escapes."""
+    if all(type(value) is str for value in values):
+        joined = "".join(values)
+        if "\\" in joined or "\n" in joined or "\r" in joined or "\t" in joined:
+            return [value.translate(_COPY_ESCAPES) for value in values]
+        return values
+    return [_copy_text(value) for value in values]
 
 
 def _upsert_postgresql(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> Counts:
@@ -148,19 +180,24 @@ def _upsert_postgresql(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> C
             f"SELECT {cols} FROM {target} WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {stage}")
-        record_names = list(records[0])
+        # The rows in COPY's text format, column by column (one type check per column when
+        # the column is plain text), joined into one buffer: far cheaper than write_row.
         json_names = {name for name, is_json in zip(attnames, json_flags, strict=True) if is_json}
-        tail = [_adapt(value, name in json_names) for name, value in defaults.items()]
+        tail = [
+            _copy_json([value])[0] if name in json_names else _copy_text(value)
+            for name, value in defaults.items()
+        ]
+        columns = [
+            _copy_json([record[name] for record in records])
+            if name in json_names
+            else _copy_column([record[name] for record in records])
+            for name in records[0]
+        ]
+        columns += [[value] * len(records) for value in tail]
+        lines = ["\t".join(row) for row in zip(*columns, strict=True)]
         with cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
-            if json_names:
-                for record in records:
-                    copy.write_row(
-                        [_adapt(record[name], name in json_names) for name in record_names] + tail
-                    )
-            else:
-                values_of = operator.itemgetter(*record_names)
-                for record in records:
-                    copy.write_row([*values_of(record), *tail])
+            for start in range(0, len(lines), COPY_BLOCK_ROWS):
+                copy.write("\n".join(lines[start : start + COPY_BLOCK_ROWS]) + "\n")
         cursor.execute(merge)
         written = cursor.fetchall()
     counts = Counts()

@@ -8,8 +8,9 @@ product code, policy number) with one query per chunk, never one per row.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -102,6 +103,17 @@ class ImportContext:
             )
             return None
         return branch_id
+
+
+_TODAY: list[Any] = [0.0, None]
+
+
+def _today() -> dt.date:
+    """timezone.localdate(), looked up at most once a second (it costs more than a row)."""
+    now = time.monotonic()
+    if _TODAY[1] is None or now - _TODAY[0] >= 1.0:
+        _TODAY[:] = [now, timezone.localdate()]
+    return _TODAY[1]
 
 
 def default_timezone() -> dt.tzinfo:
@@ -205,23 +217,70 @@ def header_errors(spec: KindSpec, header: list[str], report: Report) -> None:
             )
 
 
+def _plain_text(column: Column) -> bool:
+    """A text column whose value is the cell itself (checked for length only)."""
+    return column.type == ColumnType.TEXT
+
+
+def _cell_parser(column: Column) -> Callable[[str], Any]:
+    """A fast parser for the common case of a valid cell; parse_cell names the errors."""
+    kind = column.type
+    if kind == ColumnType.CHOICE:
+        choices = frozenset(column.choices)
+
+        def choice(text: str) -> Any:
+            return text if text in choices else parse_cell(column, text)
+
+        return choice
+    if kind == ColumnType.DATE:
+
+        def date(text: str) -> Any:
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                return parse_cell(column, text)
+
+        return date
+    return lambda text: parse_cell(column, text)
+
+
+_ROW_PLANS: dict[int, tuple[tuple[str, Column, int, Callable[[str], Any]], ...]] = {}
+
+
+def _row_plan(spec: KindSpec) -> tuple[tuple[str, Column, int, Callable[[str], Any]], ...]:
+    """Per column: name, column, max length for plain text (-1 otherwise), parser."""
+    plan = _ROW_PLANS.get(id(spec))
+    if plan is None or plan[0][1] is not spec.columns[0]:
+        plan = tuple(
+            (c.name, c, c.max_length if _plain_text(c) else -1, _cell_parser(c))
+            for c in spec.columns
+        )
+        _ROW_PLANS[id(spec)] = plan
+    return plan
+
+
 def parse_row(
     spec: KindSpec, number: int, cells: dict[str, str], report: Report
 ) -> ParsedRow | None:
     values: dict[str, Any] = {}
     ok = True
-    for column in spec.columns:
-        text = (cells.get(column.name) or "").strip()
+    for name, column, max_length, parse in _row_plan(spec):
+        text = cells.get(name)
+        if text:
+            text = text.strip()
         if not text:
             if column.required:
-                report.add(number, column.name, _("A value is required."))
+                report.add(number, name, _("A value is required."))
                 ok = False
-            values[column.name] = column.default
+            values[name] = column.default
+            continue
+        if max_length >= 0 and (not max_length or len(text) <= max_length):
+            values[name] = text  # the common case of a text cell, as parse_cell returns it
             continue
         try:
-            values[column.name] = parse_cell(column, text)
+            values[name] = parse(text)
         except ValueError as error:
-            report.add(number, column.name, str(error))
+            report.add(number, name, str(error))
             ok = False
     return ParsedRow(number, values) if ok else None
 
@@ -321,7 +380,7 @@ class CustomerHandler(Handler):
         except DomainError as error:
             report.add(row.number, "id_number", error.message)
             return False
-        if values["birth_date"] and values["birth_date"] > timezone.localdate():
+        if values["birth_date"] and values["birth_date"] > _today():
             report.add(row.number, "birth_date", _("The birth date is in the future."))
             return False
         return True
@@ -543,15 +602,15 @@ class PolicyHandler(Handler):
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
         products = dict(
-            Product.objects.filter(code__in={r.values["product_code"] for r in rows}).values_list(
-                "code", "id"
-            )
+            in_values(
+                Product.objects.all(), "code", {r.values["product_code"] for r in rows}
+            ).values_list("code", "id")
         )
         holders = self._visible_customers((r.values["policyholder_number"] for r in rows), context)
         existing = dict(
-            Policy.objects.filter(number__in={r.values["number"] for r in rows}).values_list(
-                "number", "branch_id"
-            )
+            in_values(
+                Policy.objects.all(), "number", (r.values["number"] for r in rows)
+            ).values_list("number", "branch_id")
         )
         records = []
         for row in rows:
