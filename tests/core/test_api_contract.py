@@ -64,7 +64,14 @@ def bearer(world: World) -> str:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_api_contract(case: Any, bearer: str) -> None:
-    response = case.call_and_validate(headers={"Authorization": f"Bearer {bearer}"})
+    excluded = []
+    if case.method.upper() == "POST" and case.path.endswith("/imports"):
+        # Whether an uploaded file's content is a valid import cannot be said in OpenAPI: a
+        # schema-valid upload may rightly be refused (400 with a report naming the problem).
+        excluded.append(schemathesis.checks.positive_data_acceptance)
+    response = case.call_and_validate(
+        headers={"Authorization": f"Bearer {bearer}"}, excluded_checks=excluded
+    )
     # Every status, error envelopes included, is checked against the schema; a rejected
     # token would still conform (401 is documented), so it is refused here.
     assert response.status_code != 401, response.text

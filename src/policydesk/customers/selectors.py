@@ -73,11 +73,16 @@ def _customer_ids_by_key(query: str) -> set[int]:
     Each lookup is an exact match on a unique or indexed column: customer number (unique),
     id_number_hash (index), ContactPoint.e164 (index), Policy.number (unique).
     """
+    # Every key holds digits; a query without any (a name) needs none of these lookups.
+    digits = len(digits_of(query))
+    if digits == 0:
+        return set()
     ids: set[int] = set(Customer.objects.filter(number=query).values_list("id", flat=True))
-    ids.update(
-        Customer.objects.filter(id_number_hash=lookup_hash(query)).values_list("id", flat=True)
-    )
-    if len(digits_of(query)) >= 7:
+    if digits >= 5:  # the shortest ID document numbers we accept
+        ids.update(
+            Customer.objects.filter(id_number_hash=lookup_hash(query)).values_list("id", flat=True)
+        )
+    if digits >= 7:
         phone = check_phone(query)
         if phone.e164:
             ids.update(
