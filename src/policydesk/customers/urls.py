@@ -6,5 +6,6 @@ app_name = "customers"
 
 urlpatterns = [
     path("customers/", views.search, name="search"),
+    path("customers/quality/", views.quality, name="quality"),
     path("customers/<int:customer_id>/", views.detail, name="detail"),
 ]
