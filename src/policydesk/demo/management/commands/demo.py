@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -49,7 +50,8 @@ class Command(BaseCommand):
             if subcommand in (None, "load"):
                 self._load(options)
             elif options["subcommand"] == "logins":
-                self._print_logins()
+                with translation.override("en"):  # a terminal table, aligned like the README's
+                    self._print_logins()
             else:
                 self._print_code(options["username"])
 
