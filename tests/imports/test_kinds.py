@@ -20,7 +20,7 @@ from policydesk.policies.models import (
 )
 from tests.conftest import World
 
-from .conftest import DOCS, example, example_rows, import_examples, run_import
+from .conftest import DOCS, csv_bytes, example, example_rows, import_examples, run_import
 
 ORDER = list(KINDS)
 MODELS = {
@@ -100,6 +100,32 @@ def test_policies_refer_to_products_and_policyholders(world: World) -> None:
     assert policy.policyholder.number == "C0000001"
     assert policy.branch == world.branch_a
     assert Product.objects.get(code="P-LIFE-20").cooling_off_days == {"CN": 15}
+
+
+def test_policies_carry_their_agent_and_intermediary_by_code(world: World) -> None:
+    from policydesk.policies.models import Agent, Intermediary
+
+    import_examples(world.admin, "customers", "products")
+    Agent.objects.create(code="A001", name="黄业务", branch=world.branch_a)
+    Intermediary.objects.create(code="ccb", name="建设银行", kind="bank")
+    rows = example_rows("policies")
+    header = rows[0]
+    rows[1][header.index("agent_code")] = "A001"
+    rows[2][header.index("intermediary_code")] = "ccb"
+    job = run_import(world.admin, "policies", csv_bytes(rows))
+    assert job.status == "done", job.report
+    assert Policy.objects.get(number="PL000000001").agent.code == "A001"
+    assert Policy.objects.get(number="PL000000002").intermediary.name == "建设银行"
+
+
+def test_an_unknown_agent_code_refuses_the_file_naming_the_column(world: World) -> None:
+    import_examples(world.admin, "customers", "products")
+    rows = example_rows("policies")
+    rows[1][rows[0].index("agent_code")] = "NOBODY"
+    job = run_import(world.admin, "policies", csv_bytes(rows))
+    assert job.status == "failed"
+    assert [(e["row"], e["column"]) for e in job.report["errors"]] == [(2, "agent_code")]
+    assert not Policy.objects.exists()
 
 
 def test_the_format_documentation_and_examples_match_the_specs() -> None:

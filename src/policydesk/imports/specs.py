@@ -349,6 +349,12 @@ POLICIES = KindSpec(
         currency(),
         choice("payment_mode", PaymentMode, "Payment mode.", required=True),
         choice("payment_method", PaymentMethod, "Payment method.", required=True),
+        text("agent_code", "Code of the selling agent, if any (must exist).", max_length=32),
+        text(
+            "intermediary_code",
+            "Code of the bank, broker or agency that sold it, if any (must exist).",
+            max_length=32,
+        ),
     ),
     key=("number",),
     example=(
@@ -373,6 +379,8 @@ POLICIES = KindSpec(
             "CNY",
             "annual",
             "auto_debit",
+            "",
+            "",
         ),
         (
             "PL000000002",
@@ -395,6 +403,8 @@ POLICIES = KindSpec(
             "CNY",
             "single",
             "bank_transfer",
+            "",
+            "",
         ),
     ),
 )

@@ -29,8 +29,10 @@ from policydesk.customers.identity import validate_id_number
 from policydesk.customers.models import Consent, ContactKind, ContactPoint, Customer, PhoneType
 from policydesk.org.models import Branch
 from policydesk.policies.models import (
+    Agent,
     CollectionAttempt,
     Disbursement,
+    Intermediary,
     Jurisdiction,
     Policy,
     PremiumDue,
@@ -581,6 +583,8 @@ class PolicyHandler(Handler):
             "currency",
             "payment_mode",
             "payment_method",
+            "agent_id",
+            "intermediary_id",
         ),
         affected="policyholder_id",
     )
@@ -607,6 +611,18 @@ class PolicyHandler(Handler):
             ).values_list("code", "id")
         )
         holders = self._visible_customers((r.values["policyholder_number"] for r in rows), context)
+        agents = dict(
+            in_values(
+                Agent.objects.all(), "code", {r.values["agent_code"] for r in rows} - {""}
+            ).values_list("code", "id")
+        )
+        intermediaries = dict(
+            in_values(
+                Intermediary.objects.all(),
+                "code",
+                {r.values["intermediary_code"] for r in rows} - {""},
+            ).values_list("code", "id")
+        )
         existing = dict(
             in_values(
                 Policy.objects.all(), "number", (r.values["number"] for r in rows)
@@ -629,11 +645,32 @@ class PolicyHandler(Handler):
                 context.report.add(
                     row.number, "number", _("This policy number is held by another branch.")
                 )
-            if branch_id is None or product_id is None or holder_id is None or held_elsewhere:
+            agent_id = agents.get(values["agent_code"]) if values["agent_code"] else None
+            intermediary_id = (
+                intermediaries.get(values["intermediary_code"])
+                if values["intermediary_code"]
+                else None
+            )
+            unknown_seller = False
+            if values["agent_code"] and agent_id is None:
+                self._unknown(context, row, "agent_code", _("agent"))
+                unknown_seller = True
+            if values["intermediary_code"] and intermediary_id is None:
+                self._unknown(context, row, "intermediary_code", _("intermediary"))
+                unknown_seller = True
+            if (
+                branch_id is None
+                or product_id is None
+                or holder_id is None
+                or held_elsewhere
+                or unknown_seller
+            ):
                 continue
             record = {name: values[name] for name in self.plan.compare if name in values}
             record.update(
                 number=values["number"],
+                agent_id=agent_id,
+                intermediary_id=intermediary_id,
                 product_id=product_id,
                 branch_id=branch_id,
                 policyholder_id=holder_id,
