@@ -17,6 +17,7 @@ from policydesk.core.phones import check_phone
 from policydesk.org.models import Branch, Staff
 
 from . import quality
+from .contact_values import normalise_contact
 from .identity import masked, seal, validate_id_number
 from .models import Consent as ConsentRow
 from .models import (
@@ -201,13 +202,12 @@ def contact_add(
     )
     if kind == ContactKind.PHONE:
         _check_choice(phone_type or PhoneType.MOBILE, PhoneType, "phone_type")
-        contact.phone_type = phone_type or PhoneType.MOBILE
-        check = check_phone(raw, entered_as=contact.phone_type)
-        contact.e164, contact.is_valid = check.e164, check.is_valid
-    elif kind == ContactKind.EMAIL:
-        contact.is_valid = "@" in raw and "." in raw.rpartition("@")[2]
-    else:
-        contact.is_valid = True
+    values = normalise_contact(kind, raw, phone_type)
+    contact.phone_type, contact.e164, contact.is_valid = (
+        values.phone_type,
+        values.e164,
+        values.is_valid,
+    )
     if ContactPoint.objects.filter(customer=customer, kind=kind, raw=raw).exists():
         raise DomainError(_("This customer already has that contact."), field="raw")
     contact.save()

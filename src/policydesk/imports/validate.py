@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from policydesk.core.access import visible_branch_ids
 from policydesk.core.crypto import encrypt_text, search_hash
 from policydesk.core.errors import DomainError
-from policydesk.core.phones import check_phone
+from policydesk.customers.contact_values import normalise_contact
 from policydesk.customers.identity import validate_id_number
-from policydesk.customers.models import Consent, ContactKind, ContactPoint, Customer, PhoneType
+from policydesk.customers.models import Consent, ContactPoint, Customer
 from policydesk.org.models import Branch
 from policydesk.policies.models import (
     Agent,
@@ -455,23 +455,15 @@ class ContactHandler(Handler):
                 self._unknown(context, row, "customer_number", _("customer"))
                 continue
             raw, kind = values["value"], values["kind"]
-            phone_type, e164 = "", ""
-            if kind == ContactKind.PHONE:
-                phone_type = values["phone_type"] or PhoneType.MOBILE
-                check = check_phone(raw, entered_as=phone_type)
-                e164, is_valid = check.e164, check.is_valid
-            elif kind == ContactKind.EMAIL:
-                is_valid = "@" in raw and "." in raw.rpartition("@")[2]
-            else:
-                is_valid = True
+            normalised = normalise_contact(kind, raw, values["phone_type"])
             records.append(
                 {
                     "customer_id": customer_id,
                     "kind": kind,
-                    "phone_type": phone_type,
+                    "phone_type": normalised.phone_type,
                     "raw": raw,
-                    "e164": e164,
-                    "is_valid": is_valid,
+                    "e164": normalised.e164,
+                    "is_valid": normalised.is_valid,
                     "is_primary": values["is_primary"],
                     "source": values["source"],
                     "created_at": context.now,
