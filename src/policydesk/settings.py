@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "policydesk.customers",
     "policydesk.policies",
     "policydesk.imports",
+    "policydesk.cases",
     "policydesk.demo",
 ]
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("policydesk.policies.urls")),
     path("", include("policydesk.core.urls")),
     path("", include("policydesk.imports.urls")),
+    path("", include("policydesk.cases.urls")),
 ]

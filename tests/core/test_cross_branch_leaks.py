@@ -16,6 +16,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from policydesk.cases import services as case_services
+from policydesk.cases.models import Case, CaseEvent, Process
+from policydesk.cases.process_services import processes_sync
 from policydesk.core.audit import audit_record
 from policydesk.imports.models import ImportJob
 from policydesk.org import services
@@ -88,7 +91,28 @@ def branch_a_secrets(world: World) -> dict[str, str]:
         file_format="csv",
         uploaded_by=staff_a,
     )
+    processes_sync()
+    complaint = Process.objects.get(code="complaint")
+    case_a = case_services.case_open(
+        process=complaint,
+        channel="counter",
+        branch=world.branch_a,
+        subject=f"{SECRET} complaint",
+        customer=customer_a,
+        by=None,
+    )
+    case_services.case_comment(case=case_a, body=f"{SECRET} note", by=None)
+    case_services.case_open(
+        process=complaint,
+        channel="counter",
+        branch=world.branch_b,
+        subject=f"{VISIBLE} case",
+        by=None,
+    )
     return {
+        "case_id": str(case_a.pk),
+        "process_id": str(complaint.pk),
+        "number": "1",
         "job_id": str(job_a.pk),
         "kind": "customers",
         "customer_id": str(customer_a.pk),
@@ -99,6 +123,14 @@ def branch_a_secrets(world: World) -> dict[str, str]:
         "team_id": str(team_a.pk),
         "name": "audit-verify",
     }
+
+
+def assert_case_untouched(targets: dict[str, str]) -> None:
+    case = Case.objects.get(pk=targets["case_id"])
+    assert case.state.code == "logged" and case.assignee_id is None
+    events = CaseEvent.objects.filter(case=case).values_list("type", flat=True)
+    assert "transitioned" not in events and "assigned" not in events
+    assert list(events).count("commented") == 1
 
 
 def branch_b_viewers(world: World) -> list[Staff]:
@@ -134,6 +166,7 @@ def test_no_page_shows_branch_a_to_staff_of_branch_b(
                 assert_no_leak(response, f"{method.upper()} {path} as {viewer.role}")
                 saw_visible_marker |= VISIBLE in response.content.decode(errors="replace")
     assert saw_visible_marker, "no page showed branch B's own data: the walk proves nothing"
+    assert_case_untouched(branch_a_secrets)
     secret_staff = Staff.objects.get(pk=branch_a_secrets["staff_id"])
     assert secret_staff.is_active
     assert ApiToken.objects.get(pk=branch_a_secrets["token_id"]).revoked_at is None
@@ -168,6 +201,7 @@ def test_no_api_operation_shows_branch_a_to_staff_of_branch_b(
             saw_visible_marker |= VISIBLE in response.content.decode(errors="replace")
     assert len(operations) >= 10
     assert saw_visible_marker, "no operation returned branch B's own data"
+    assert_case_untouched(branch_a_secrets)
     assert Staff.objects.get(pk=branch_a_secrets["staff_id"]).is_active
     assert ApiToken.objects.get(pk=branch_a_secrets["token_id"]).revoked_at is None
 

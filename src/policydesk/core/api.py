@@ -10,6 +10,7 @@ from .api_errors import install_error_handlers
 
 
 def build_api() -> NinjaAPI:
+    from policydesk.cases.api import router as cases_router
     from policydesk.core.api_platform import router as platform_router
     from policydesk.customers.api import router as customers_router
     from policydesk.imports.api import router as imports_router
@@ -36,6 +37,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/", imports_router)
     api.add_router("/", customers_router)
     api.add_router("/", policies_router)
+    api.add_router("/", cases_router)
     return api
 
 

@@ -23,6 +23,8 @@ class NavEntry:
 NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Home"), "core:home", None, "h"),
     NavEntry(_("Customers"), "customers:search", "customers.view", "c"),
+    NavEntry(_("Cases"), "cases:queue", "cases.view", "q"),
+    NavEntry(_("Processes"), "cases:processes", "cases.process.edit", "r"),
     NavEntry(_("Imports"), "imports:upload", "customers.import", "i"),
     NavEntry(_("Branches and teams"), "org:branches", "org.branch.view", "b"),
     NavEntry(_("Staff"), "org:staff_list", "org.staff.view", "s"),

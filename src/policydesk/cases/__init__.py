@@ -1,0 +1,1 @@
+"""The case engine: processes as data, SLA clocks, escalation, assignment, work queues."""

@@ -1,0 +1,453 @@
+"""The case's SLA clocks: started from its SLA policy, moved by its states, swept for breaches.
+
+The arithmetic is `core.sla_clock` (pure); this module stores each clock's history (the
+list of `ClockEvent`s, replayed to get its state), writes the timeline events, and keeps the
+moments the queues ask about (due, warning, breached) on the clock and the case rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from policydesk.core.access import require
+from policydesk.core.audit import audit_record
+from policydesk.core.business_time import WorkingCalendar
+from policydesk.core.errors import DomainError
+from policydesk.core.sla_clock import (
+    ClockError,
+    ClockEvent,
+    ClockEventKind,
+    ClockSpec,
+    ClockState,
+    ClockStatus,
+    replay,
+)
+from policydesk.org.models import Branch, Staff
+
+from .models import (
+    BusinessCalendar,
+    Case,
+    CaseClock,
+    CaseEvent,
+    ClockMode,
+    ClockStop,
+    EventType,
+    SlaPolicy,
+    SlaTarget,
+    StateCategory,
+)
+
+def calendar_for(branch: Branch) -> WorkingCalendar:
+    """The branch's own calendar, else its region's default one, else the standard week."""
+    stored = (
+        BusinessCalendar.objects.filter(branch=branch).first()
+        or BusinessCalendar.objects.filter(
+            branch__isnull=True, is_region_default=True, region=branch.calendar_region
+        ).first()
+    )
+    if stored is None:
+        return WorkingCalendar.standard(branch.calendar_region, branch.timezone)
+    return WorkingCalendar.from_dict(
+        {
+            "region": stored.region,
+            "tz": stored.timezone,
+            "periods": stored.periods,
+            "extra_holidays": stored.extra_holidays,
+            "extra_working_days": stored.extra_working_days,
+        }
+    )
+
+
+def spec_for(target: SlaTarget) -> ClockSpec:
+    fraction = float(target.warn_fraction)
+    if target.mode == ClockMode.BUSINESS_HOURS:
+        return ClockSpec.business_hours(
+            dt.timedelta(minutes=target.amount), warning_fraction=fraction, code=target.code
+        )
+    if target.mode == ClockMode.WORKING_DAYS:
+        return ClockSpec.working_days(target.amount, warning_fraction=fraction, code=target.code)
+    return ClockSpec.calendar_days(target.amount, warning_fraction=fraction, code=target.code)
+
+
+def _events(clock: CaseClock) -> list[ClockEvent]:
+    return [ClockEvent.from_dict(item) for item in clock.state.get("events", [])]
+
+
+def clock_state(clock: CaseClock, calendar: WorkingCalendar) -> ClockState:
+    return replay(_events(clock), calendar)
+
+
+def _append(clock: CaseClock, event: ClockEvent) -> None:
+    clock.state = {"events": [*clock.state.get("events", []), event.to_dict()]}
+
+
+def _denormalise(
+    clock: CaseClock, state: ClockState, now: dt.datetime, calendar: WorkingCalendar
+) -> None:
+    status = state.status(max(now, state.last_event_at), calendar)
+    clock.due_at = status.due_at
+    clock.is_running = state.is_running
+    clock.stopped_at = state.stopped_at
+    clock.met = status.met
+    # Only a running clock can reach its warning; a paused one is projected, not counted.
+    clock.warn_at = status.warning_at if state.is_running else None
+
+
+def refresh_case(case: Case) -> None:
+    """Copy the nearest due and warning moments of the running clocks onto the case."""
+    running = [c for c in case.clocks.all() if c.is_running]
+    case.next_due_at = min((c.due_at for c in running if c.due_at), default=None)
+    case.next_warn_at = min((c.warn_at for c in running if c.warn_at), default=None)
+    case.is_breached = any(c.breached_at is not None or c.met is False for c in case.clocks.all())
+    case.save(update_fields=["next_due_at", "next_warn_at", "is_breached"])
+
+
+def _event(
+    case: Case, type: str, clock: CaseClock, at: dt.datetime, by: Staff | None, **parameters: Any
+) -> None:
+    CaseEvent.objects.create(
+        case=case,
+        type=type,
+        at=at,
+        actor=by,
+        parameters={"clock": clock.code, "clock_name": clock.name, **parameters},
+    )
+
+
+def _start(
+    case: Case, target: SlaTarget, at: dt.datetime, by: Staff | None, calendar: WorkingCalendar
+) -> CaseClock:
+    clock = CaseClock(
+        case=case,
+        target=target,
+        code=target.code,
+        name=target.name,
+        mode=target.mode,
+        stops_on=target.stops_on,
+        pause_categories=list(target.pause_categories),
+        is_regulatory=target.is_regulatory,
+        state={"events": []},
+    )
+    _append(clock, ClockEvent(ClockEventKind.START, at, spec=spec_for(target)))
+    _event(case, EventType.CLOCK_STARTED, clock, at, by)
+    if case.category in clock.pause_categories:
+        _append(clock, ClockEvent(ClockEventKind.PAUSE, at))
+        _event(case, EventType.CLOCK_PAUSED, clock, at, by, category=case.category)
+    state = clock_state(clock, calendar)
+    _denormalise(clock, state, at, calendar)
+    clock.save()
+    return clock
+
+
+def _starting_targets(case: Case, existing: set[str]) -> list[SlaTarget]:
+    if case.sla_policy_id is None:
+        return []
+    return [
+        target
+        for target in SlaTarget.objects.filter(policy_id=case.sla_policy_id).order_by("position")
+        if target.code not in existing
+        and (not target.starts_in_state or target.starts_in_state == case.state.code)
+    ]
+
+
+def start_for_case(case: Case, *, at: dt.datetime, by: Staff | None) -> None:
+    """Start the clocks of the case's SLA policy that start at opening."""
+    calendar = calendar_for(case.branch)
+    for target in _starting_targets(case, set()):
+        if not target.starts_in_state or target.starts_in_state == case.state.code:
+            _start(case, target, at, by, calendar)
+    refresh_case(case)
+
+
+def _stops(clock: CaseClock, category: str) -> bool:
+    if clock.stops_on == ClockStop.RESOLVED:
+        return category in StateCategory.finished()
+    if clock.stops_on == ClockStop.CLOSED:
+        return category == StateCategory.CLOSED
+    # A first-response clock still open when the case is finished has nothing left to wait for.
+    return category in StateCategory.finished()
+
+
+def on_state_change(case: Case, *, old_category: str, at: dt.datetime, by: Staff | None) -> None:
+    """Stop, pause or resume each clock for the case's new state; start the state's clocks."""
+    calendar = calendar_for(case.branch)
+    clocks = list(case.clocks.select_for_update().order_by("id"))
+    for clock in clocks:
+        state = clock_state(clock, calendar)
+        if state.is_stopped:
+            continue
+        if _stops(clock, case.category):
+            _append(clock, ClockEvent(ClockEventKind.STOP, at))
+            state = clock_state(clock, calendar)
+            status = state.status(at, calendar)
+            _event(
+                case,
+                EventType.CLOCK_MET,
+                clock,
+                at,
+                by,
+                met=bool(status.met),
+                late_seconds=int(status.late_by.total_seconds()) if status.late_by else 0,
+            )
+        elif case.category in clock.pause_categories and state.is_running:
+            _append(clock, ClockEvent(ClockEventKind.PAUSE, at))
+            _event(case, EventType.CLOCK_PAUSED, clock, at, by, category=case.category)
+        elif case.category not in clock.pause_categories and state.is_paused:
+            _append(clock, ClockEvent(ClockEventKind.RESUME, at))
+            _event(case, EventType.CLOCK_RESUMED, clock, at, by, category=case.category)
+        else:
+            continue
+        _denormalise(clock, clock_state(clock, calendar), at, calendar)
+        clock.save()
+    existing = {clock.code for clock in clocks}
+    for target in _starting_targets(case, existing):
+        if target.starts_in_state:
+            _start(case, target, at, by, calendar)
+    refresh_case(case)
+
+
+def on_first_response(case: Case, *, at: dt.datetime, by: Staff | None) -> None:
+    calendar = calendar_for(case.branch)
+    for clock in case.clocks.select_for_update().filter(stops_on=ClockStop.FIRST_RESPONSE):
+        state = clock_state(clock, calendar)
+        if state.is_stopped:
+            continue
+        _append(clock, ClockEvent(ClockEventKind.STOP, at))
+        state = clock_state(clock, calendar)
+        status = state.status(at, calendar)
+        _event(
+            case,
+            EventType.CLOCK_MET,
+            clock,
+            at,
+            by,
+            met=bool(status.met),
+            late_seconds=int(status.late_by.total_seconds()) if status.late_by else 0,
+        )
+        _denormalise(clock, state, at, calendar)
+        clock.save()
+    refresh_case(case)
+
+
+@transaction.atomic
+def clock_extend(
+    *,
+    case: Case,
+    code: str,
+    days: int,
+    minutes: int,
+    reason: str,
+    by: Staff,
+    at: dt.datetime | None = None,
+) -> CaseClock:
+    """Extend one clock with the approver's authority and a reason (e.g. a complex
+    complaint: +15 days to 30, then +30 with senior approval)."""
+    require(by, "cases.sla.extend")
+    at = at or timezone.now()
+    case = Case.objects.select_for_update(of=("self",)).select_related("branch").get(pk=case.pk)
+    clock = case.clocks.select_for_update().filter(code=code).first()
+    if clock is None:
+        raise DomainError(_("The case has no clock %(code)s.") % {"code": code}, field="clock")
+    if clock.mode == ClockMode.BUSINESS_HOURS:
+        amount: dt.timedelta | int = dt.timedelta(minutes=minutes)
+        if minutes <= 0:
+            raise DomainError(_("Give the extension in minutes."), field="minutes")
+    else:
+        amount = days
+        if days <= 0:
+            raise DomainError(_("Give the extension in days."), field="days")
+    calendar = calendar_for(case.branch)
+    state = clock_state(clock, calendar)
+    try:
+        state.extend(amount, reason=reason, approved_by=by.pk, at=at, calendar=calendar)
+    except ClockError as error:
+        raise DomainError(
+            error.message,
+            field="reason" if "reason" in error.message else "clock",
+            code="clock_extension_refused",
+        ) from error
+    _append(
+        clock,
+        ClockEvent(
+            ClockEventKind.EXTEND, at, amount=amount, reason=reason.strip(), approved_by=by.pk
+        ),
+    )
+    state = clock_state(clock, calendar)
+    _denormalise(clock, state, at, calendar)
+    clock.save()
+    _event(
+        case,
+        EventType.CLOCK_EXTENDED,
+        clock,
+        at,
+        by,
+        reason=reason.strip(),
+        days=days if clock.mode != ClockMode.BUSINESS_HOURS else 0,
+        minutes=minutes if clock.mode == ClockMode.BUSINESS_HOURS else 0,
+        due_at=clock.due_at.isoformat() if clock.due_at else None,
+    )
+    refresh_case(case)
+    audit_record(
+        action="cases.clock.extend",
+        actor=by,
+        target=case,
+        after={"clock": code, "days": days, "minutes": minutes, "reason": reason},
+    )
+    return clock
+
+
+@transaction.atomic
+def case_change_sla(
+    *, case: Case, policy: SlaPolicy, by: Staff, at: dt.datetime | None = None
+) -> Case:
+    """Put the case on another SLA policy: clocks of the same code keep what they counted
+    (retargeted), new targets start, clocks the new policy lacks stop where they are."""
+    require(by, "cases.sla.extend")
+    at = at or timezone.now()
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("branch", "state")
+        .get(pk=case.pk)
+    )
+    calendar = calendar_for(case.branch)
+    targets = {t.code: t for t in policy.targets.all()}
+    for clock in case.clocks.select_for_update():
+        state = clock_state(clock, calendar)
+        if state.is_stopped:
+            continue
+        target = targets.get(clock.code)
+        if target is None:
+            _append(clock, ClockEvent(ClockEventKind.STOP, at))
+        else:
+            try:
+                state.retarget(spec_for(target), at, calendar)
+            except ClockError as error:
+                raise DomainError(error.message, field="policy") from error
+            _append(clock, ClockEvent(ClockEventKind.RETARGET, at, spec=spec_for(target)))
+            clock.target = target
+            clock.name = target.name
+            clock.pause_categories = list(target.pause_categories)
+        _event(case, EventType.CLOCK_RETARGETED, clock, at, by, policy=policy.code)
+        _denormalise(clock, clock_state(clock, calendar), at, calendar)
+        clock.save()
+    before = case.sla_policy_id
+    case.sla_policy = policy
+    case.save(update_fields=["sla_policy"])
+    existing = set(case.clocks.values_list("code", flat=True))
+    for target in _starting_targets(case, existing):
+        if not target.starts_in_state:
+            _start(case, target, at, by, calendar)
+    refresh_case(case)
+    audit_record(
+        action="cases.sla.change",
+        actor=by,
+        target=case,
+        before={"sla_policy": before},
+        after={"sla_policy": policy.pk},
+    )
+    return case
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """What a page or the API shows of a clock at an instant."""
+
+    due_at: dt.datetime | None
+    remaining_seconds: int | None
+    warning: bool
+    breached: bool
+    late_by_seconds: int | None
+    paused: bool
+    extensions: int
+    remaining_text: str
+    late_text: str
+
+
+def duration_text(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    return _("%(m)s min") % {"m": minutes}
+
+
+def clock_status(
+    clock: CaseClock, now: dt.datetime | None = None, calendar: WorkingCalendar | None = None
+) -> ClockView:
+    now = now or timezone.now()
+    calendar = calendar or calendar_for(clock.case.branch)
+    state = clock_state(clock, calendar)
+    status = state.status(max(now, state.last_event_at), calendar)
+    remaining = status.time_left.total_seconds()
+    late = status.late_by.total_seconds() if status.late_by else None
+    return ClockView(
+        due_at=status.due_at,
+        remaining_seconds=int(remaining),
+        warning=status.warning,
+        breached=status.breached,
+        late_by_seconds=int(late) if late is not None else None,
+        paused=status.paused,
+        extensions=len(state.extensions),
+        remaining_text=duration_text(remaining) if remaining > 0 else "—",
+        late_text=duration_text(late) if late else "",
+    )
+
+
+def sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Record warnings and breaches whose moment has passed; idempotent (each clock gets
+    one warning and one breach event, however often the sweep runs)."""
+    now = now or timezone.now()
+    counts = {"warned": 0, "breached": 0}
+    due = CaseClock.objects.filter(is_running=True, due_at__lte=now, breached_at__isnull=True)
+    for clock_id in list(due.values_list("id", flat=True)[:5000]):
+        with transaction.atomic():
+            clock = (
+                CaseClock.objects.select_for_update()
+                .select_related("case")
+                .filter(pk=clock_id, breached_at__isnull=True)
+                .first()
+            )
+            if clock is None:
+                continue
+            clock.breached_at = now
+            clock.warned_at = clock.warned_at or now
+            clock.save(update_fields=["breached_at", "warned_at"])
+            _event(
+                clock.case,
+                EventType.CLOCK_BREACHED,
+                clock,
+                now,
+                None,
+                due_at=clock.due_at.isoformat() if clock.due_at else None,
+            )
+            refresh_case(clock.case)
+            counts["breached"] += 1
+    warn = CaseClock.objects.filter(is_running=True, warn_at__lte=now, warned_at__isnull=True)
+    for clock_id in list(warn.values_list("id", flat=True)[:5000]):
+        with transaction.atomic():
+            updated = CaseClock.objects.filter(pk=clock_id, warned_at__isnull=True).update(
+                warned_at=now
+            )
+            if not updated:
+                continue
+            clock = CaseClock.objects.select_related("case").get(pk=clock_id)
+            _event(
+                clock.case,
+                EventType.CLOCK_WARNED,
+                clock,
+                now,
+                None,
+                due_at=clock.due_at.isoformat() if clock.due_at else None,
+            )
+            counts["warned"] += 1
+    return counts
