@@ -186,3 +186,23 @@ def test_an_auditor_may_not_open_cases(world: World, complaint: Process) -> None
             by=world.auditor,
         )
     assert not Case.objects.exists()
+
+
+def test_a_branch_calendar_beats_its_region_default_and_adds_its_own_holidays(
+    world: World,
+) -> None:
+    from policydesk.cases.clocks import calendar_for
+    from policydesk.cases.models import BusinessCalendar
+
+    BusinessCalendar.objects.create(
+        code="cn-default", name="CN", region="CN", is_region_default=True
+    )
+    BusinessCalendar.objects.create(
+        code="branch-a",
+        name="A",
+        region="CN",
+        branch=world.branch_a,
+        extra_holidays=["2026-12-24"],
+    )
+    assert not calendar_for(world.branch_a).is_working_day(dt.date(2026, 12, 24))
+    assert calendar_for(world.branch_b).is_working_day(dt.date(2026, 12, 24))

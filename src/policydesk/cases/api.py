@@ -26,9 +26,7 @@ router = Router(tags=["cases"])
 
 class CaseIn(Schema):
     process: str = Field(description="Process code, e.g. complaint or enquiry.", max_length=48)
-    channel: Literal[
-        "counter", "phone", "self_service", "bancassurance", "agent", "regulator"
-    ]
+    channel: Literal["counter", "phone", "self_service", "bancassurance", "agent", "regulator"]
     branch_id: Id
     subject: str = Field(min_length=1, max_length=200, pattern=r"\S")
     description: str = Field("", max_length=20000)

@@ -395,7 +395,9 @@ def case_checklist_mark(
 
 
 @transaction.atomic
-def case_update(*, case: Case, by: Staff, changes: dict[str, Any]) -> Case:
+def case_update(
+    *, case: Case, by: Staff, changes: dict[str, Any], at: dt.datetime | None = None
+) -> Case:
     """Change the case's details (subject, priority, category, tags, root cause …)."""
     require(by, "cases.work")
     unknown = sorted(set(changes) - set(UPDATABLE))
@@ -427,7 +429,7 @@ def case_update(*, case: Case, by: Staff, changes: dict[str, Any]) -> Case:
             setattr(case, name, value)
     if not after:
         return case
-    case.updated_at = timezone.now()
+    case.updated_at = at or timezone.now()
     case.save(update_fields=[*after, "updated_at"])
     event_add(
         case,

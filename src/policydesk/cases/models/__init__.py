@@ -1,5 +1,6 @@
 """Models of the case engine, one module per concern."""
 
+from .assignment import Absence, AssignmentMethod, AssignmentRule, StaffCapacity
 from .calendar import BusinessCalendar
 from .case import (
     Attachment,
@@ -12,6 +13,16 @@ from .case import (
     Visibility,
 )
 from .clock import CaseClock, ClockMode, ClockStop, SlaPolicy, SlaTarget
+from .escalation import (
+    CaseEscalation,
+    EscalationAction,
+    EscalationLadder,
+    EscalationLevel,
+    EscalationThreshold,
+    EscalationWatch,
+    Notification,
+    NotifyWhom,
+)
 from .process import (
     ChecklistItem,
     Process,
@@ -23,23 +34,35 @@ from .process import (
 )
 
 __all__ = [
+    "Absence",
+    "AssignmentMethod",
+    "AssignmentRule",
     "Attachment",
     "BusinessCalendar",
     "Case",
     "CaseChannel",
     "CaseChecklistMark",
     "CaseClock",
+    "CaseEscalation",
     "CaseEvent",
     "ChecklistItem",
     "ClockMode",
     "ClockStop",
+    "EscalationAction",
+    "EscalationLadder",
+    "EscalationLevel",
+    "EscalationThreshold",
+    "EscalationWatch",
     "EventType",
+    "Notification",
+    "NotifyWhom",
     "Priority",
     "Process",
     "ProcessState",
     "ProcessVersion",
     "SlaPolicy",
     "SlaTarget",
+    "StaffCapacity",
     "StateCategory",
     "Transition",
     "VersionStatus",

@@ -11,6 +11,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from policydesk.core.request_context import RequestContext, bound_context
+from policydesk.demo.cases import load_demo_cases
 from policydesk.demo.load_population import DEFAULT_SEED, load_population
 from policydesk.demo.organisation import DEMO_PASSWORD, demo_logins, load_organisation
 from policydesk.org.models import Staff
@@ -71,6 +72,9 @@ class Command(BaseCommand):
                 f"demo population loaded: {counts['customers']} customers, "
                 f"{counts['policies']} policies in {seconds:.1f} s ({counts['quality']})"
             )
+        seed = DEFAULT_SEED if options["seed"] is None else options["seed"]
+        cases = load_demo_cases(seed=seed)
+        self.stdout.write(f"demo cases loaded: {cases}" if cases else "demo cases kept")
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")

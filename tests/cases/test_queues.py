@@ -1,0 +1,126 @@
+"""Work queues: views, filters, scoping, keyset pages and pinned query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from policydesk.cases import clocks, selectors, services
+from policydesk.cases.models import Case, Process
+from policydesk.org.models import Staff
+from tests.conftest import World, signed_in
+
+# Session (read and its idle-time save), user, second factor, permission lookups, the page
+# and the bounded count: the same for any number of cases.
+QUEUE_PAGE_MAX_QUERIES = 13
+QUEUE_API_MAX_QUERIES = 11
+
+
+def open_many(
+    world: World,
+    process: Process,
+    count: int,
+    *,
+    by: Staff | None = None,
+    at: dt.datetime | None = None,
+) -> list[Case]:
+    return [
+        services.case_open(
+            process=process,
+            channel="phone",
+            branch=world.branch_a,
+            subject=f"Case {i}",
+            by=by or world.teller_a,
+            at=at,
+        )
+        for i in range(count)
+    ]
+
+
+def test_my_cases_lists_only_what_is_assigned_to_me(world: World, enquiry: Process) -> None:
+    mine, other = open_many(world, enquiry, 2)
+    services.case_assign(case=mine, assignee=world.teller_a, by=world.teller_a)
+    queue = selectors.case_queue(world.teller_a, "mine")
+    assert [case.pk for case in queue.page.items] == [mine.pk]
+    assert other.pk not in {case.pk for case in queue.page.items}
+
+
+def test_a_teller_of_another_branch_sees_none_of_them(world: World, enquiry: Process) -> None:
+    open_many(world, enquiry, 3)
+    for view in selectors.VIEWS:
+        assert selectors.case_queue(world.teller_b, view).page.items == []
+    assert selectors.case_queue(world.head, "open").count.value == 3
+
+
+def test_the_breached_view_shows_cases_whose_clock_passed_its_due_time(
+    world: World, enquiry: Process
+) -> None:
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    (late,) = open_many(world, enquiry, 1, at=long_ago)
+    (fresh,) = open_many(world, enquiry, 1)
+    assert clocks.sweep()["breached"] >= 1
+    breached = selectors.case_queue(world.teller_a, "breached")
+    assert [case.pk for case in breached.page.items] == [late.pk]
+    assert fresh.pk in {case.pk for case in selectors.case_queue(world.teller_a, "open").page.items}
+
+
+def test_filters_narrow_the_queue(world: World, enquiry: Process, complaint: Process) -> None:
+    open_many(world, enquiry, 2)
+    (complaint_case,) = open_many(world, complaint, 1)
+    services.case_update(case=complaint_case, by=world.teller_a, changes={"tags": ["vip"]})
+    by_kind = selectors.case_queue(
+        world.teller_a, "open", filters=selectors.QueueFilters(process="complaint")
+    )
+    assert [c.pk for c in by_kind.page.items] == [complaint_case.pk]
+    by_tag = selectors.case_queue(world.teller_a, "open", filters=selectors.QueueFilters(tag="vip"))
+    assert [c.pk for c in by_tag.page.items] == [complaint_case.pk]
+
+
+def test_keyset_pages_cover_the_queue_once(world: World, enquiry: Process) -> None:
+    cases = open_many(world, enquiry, 7)
+    seen: list[int] = []
+    after = None
+    while True:
+        page = selectors.case_queue(world.teller_a, "open", after=after, limit=3).page
+        seen += [case.pk for case in page.items]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == [case.pk for case in cases]
+
+
+def _count(client: Client, url: str, params: dict[str, Any]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_queue_page_runs_the_same_number_of_queries_for_3_or_20_cases(
+    world: World, enquiry: Process
+) -> None:
+    client = signed_in(world.teller_a)
+    open_many(world, enquiry, 3)
+    few = _count(client, "/cases/", {"view": "open"})
+    open_many(world, enquiry, 17)
+    many = _count(client, "/cases/", {"view": "open"})
+    assert many == few <= QUEUE_PAGE_MAX_QUERIES
+
+
+def test_the_queue_api_runs_the_same_number_of_queries_for_3_or_20_cases(
+    world: World, enquiry: Process
+) -> None:
+    client = signed_in(world.teller_a)
+    open_many(world, enquiry, 3)
+    few = _count(client, "/api/v1/cases", {"view": "open"})
+    open_many(world, enquiry, 17)
+    many = _count(client, "/api/v1/cases", {"view": "open"})
+    assert many == few <= QUEUE_API_MAX_QUERIES
+    body = client.get("/api/v1/cases", {"view": "open", "limit": 5}).json()
+    assert len(body["items"]) == 5 and body["next_cursor"] is not None
+    assert body["count"] == 20 and body["count_exceeds"] is False
