@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from policydesk.cases.models import Process
@@ -23,3 +26,9 @@ def complaint(processes: dict[str, Process]) -> Process:
 @pytest.fixture
 def enquiry(processes: dict[str, Process]) -> Process:
     return processes["enquiry"]
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings: Any, tmp_path: Path) -> None:
+    """Attachments go to a temporary DATA_DIR."""
+    settings.DATA_DIR = tmp_path

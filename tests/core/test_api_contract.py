@@ -39,6 +39,7 @@ STATE_DEPENDENT = (
     "/assignment",
     "/comments",
     "/processes/",
+    "/attachments",  # whether a file's content is of an allowed type is not an OpenAPI matter
 )
 
 

@@ -7,6 +7,7 @@ the test fails on a parameter it does not know, so a new page cannot skip the wa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -17,8 +18,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from policydesk.cases import services as case_services
+from policydesk.cases.attachments import case_attach
 from policydesk.cases.models import Case, CaseEvent, Process
 from policydesk.cases.process_services import processes_sync
+from policydesk.complaints.services import complaint_log
 from policydesk.core.audit import audit_record
 from policydesk.imports.models import ImportJob
 from policydesk.org import services
@@ -102,6 +105,20 @@ def branch_a_secrets(world: World) -> dict[str, str]:
         by=None,
     )
     case_services.case_comment(case=case_a, body=f"{SECRET} note", by=None)
+    complaint_a = complaint_log(
+        channel="regulator",
+        branch=world.branch_a,
+        customer=customer_a,
+        policy=policy_a,
+        subject=f"{SECRET} complaint record",
+        description=f"{SECRET} complaint description",
+        regulator_reference=f"{SECRET}-REF",
+        regulator_received_on=dt.date(2026, 1, 5),
+        by=None,
+    )
+    attachment_a = case_attach(
+        case=case_a, file_name=f"{SECRET}.txt", content=f"{SECRET} file".encode(), by=world.head
+    )
     case_services.case_open(
         process=complaint,
         channel="counter",
@@ -111,6 +128,8 @@ def branch_a_secrets(world: World) -> dict[str, str]:
     )
     return {
         "case_id": str(case_a.pk),
+        "complaint_id": str(complaint_a.pk),
+        "attachment_id": str(attachment_a.pk),
         "process_id": str(complaint.pk),
         "number": "1",
         "job_id": str(job_a.pk),

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
@@ -17,9 +18,9 @@ from policydesk.customers.models import Customer
 from policydesk.org.models import Branch, Language, Staff, Team
 from policydesk.policies.models import Policy
 
-from . import clocks, process_services, selectors, services
+from . import attachments, clocks, process_services, selectors, services
 from .definitions import read_definition
-from .models import Case, CaseClock, CaseEvent, Process, ProcessVersion
+from .models import Attachment, Case, CaseClock, CaseEvent, Process, ProcessVersion
 
 router = Router(tags=["cases"])
 
@@ -443,6 +444,54 @@ def case_clock_extend(request: HttpRequest, case_id: Id, payload: ExtendIn) -> A
         by=actor,
     )
     return _fresh(actor, case_id)
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_by": str(attachment.uploaded_by),
+        "uploaded_at": attachment.uploaded_at,
+    }
+
+
+@router.get(
+    "/cases/{case_id}/attachments",
+    response={200: list[AttachmentOut], **ERRORS},
+    summary="A case's attachments",
+)
+def case_attachments(request: HttpRequest, case_id: Id) -> Any:
+    case = selectors.case_get(actor_of(request), case_id)
+    return [attachment_out(a) for a in case.attachments.select_related("uploaded_by")]
+
+
+@router.post(
+    "/cases/{case_id}/attachments",
+    response={201: AttachmentOut, **CREATE_ERRORS},
+    summary="Attach a file (type checked by content, size limited)",
+)
+def case_attach(request: HttpRequest, case_id: Id, file: File[UploadedFile]) -> Any:
+    actor = actor_of(request)
+    case = selectors.case_get(actor, case_id)
+    if file.size and file.size > attachments.max_bytes():
+        raise DomainError("The file is too large.", field="file")
+    attachment = attachments.case_attach(
+        case=case, file_name=file.name or "", content=file.read(), by=actor
+    )
+    return Status(201, attachment_out(attachment))
 
 
 def process_out(process: Process) -> dict[str, Any]:

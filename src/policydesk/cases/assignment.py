@@ -2,7 +2,9 @@
 
 The first active rule, in order, whose kind, channel, branch (or branch subtree) and
 language match the case decides the team (by code, in the case's own branch) and how a
-person is picked: round robin, least loaded, skills-based, or manual (the team queue).
+person is picked: round robin or least loaded among the team's members (the branch's staff
+when the rule names no team), skills-based among the branch's staff having the rule's skill
+and the case's language, or manual (the team queue).
 Only staff of the case's own branch who may work cases are considered, never a person who
 is disabled, absent today or at capacity. The assignment itself goes through
 `services.case_assign`, so it is on the timeline and in the audit trail.
@@ -149,9 +151,9 @@ def assign_automatically(case: Case, *, at: dt.datetime | None = None) -> Staff 
         elif method == AssignmentMethod.LEAST_LOADED:
             person = least_loaded(staff)
         else:
-            skilled = available_staff(
-                case.branch, at, team=team, skill=rule.skill, language=case.language
-            )
+            # Skills cut across teams: anyone of the branch with the skill and the case's
+            # language may take it; the case still sits in the rule's team queue.
+            skilled = available_staff(case.branch, at, skill=rule.skill, language=case.language)
             person = least_loaded(skilled)
     if person is not None:
         reason = _("Assigned by the rule %(rule)s (%(method)s).") % {

@@ -110,6 +110,11 @@ def refresh_case(case: Case) -> None:
     case.next_warn_at = min((c.warn_at for c in running if c.warn_at), default=None)
     case.is_breached = any(c.breached_at is not None or c.met is False for c in case.clocks.all())
     case.save(update_fields=["next_due_at", "next_warn_at", "is_breached"])
+    # Escalation hook (issue 4, item 4): every clock change passes here, so the case's
+    # ladder is checked at once; levels already due apply now, the next moment is kept.
+    from .escalation import check_case
+
+    check_case(case)
 
 
 def _event(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from . import clocks
+from . import clocks, escalation
 
 
 def clock_sweep() -> str:
     counts = clocks.sweep()
-    return f"warned {counts['warned']}, breached {counts['breached']}"
+    # Escalation runs right after, so a breach recorded now fires its level in this run.
+    escalated = escalation.escalation_sweep()
+    return (
+        f"warned {counts['warned']}, breached {counts['breached']}, "
+        f"escalated {escalated['escalated']} in {escalated['checked']} cases"
+    )

@@ -201,7 +201,7 @@ def processes_sync() -> int:
     sla_policies_sync()
     added = 0
     for path in sorted(DEFAULTS_DIR.glob("*.toml")):
-        if path.name == "sla_policies.toml":
+        if path.name in ("sla_policies.toml", "rules.toml"):  # not processes
             continue
         data = _load_toml(path)
         meta = data["process"]

@@ -23,6 +23,7 @@ from policydesk.org.models import Branch, Language, Staff, Team
 from policydesk.policies.models import Policy
 
 from . import clocks
+from .assignment import assign_automatically
 from .guards import GuardsFailed, failed_guards
 from .models import (
     Case,
@@ -197,6 +198,9 @@ def case_open(
         target=case,
         after={"number": case.number, "process": process.code, "channel": channel},
     )
+    # Assignment rules (issue 4, item 5): team and person by the first matching rule.
+    assign_automatically(case, at=at)
+    case.refresh_from_db(fields=["assignee", "team", "priority", "escalation_level", "updated_at"])
     return case
 
 

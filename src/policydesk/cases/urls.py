@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_process
+from . import views, views_process, views_rules
 
 app_name = "cases"
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("cases/<int:case_id>/take/", views.take, name="take"),
     path("cases/<int:case_id>/update/", views.update, name="update"),
     path("cases/<int:case_id>/extend/", views.extend, name="extend"),
+    path("cases/<int:case_id>/attachments/", views.attach, name="attach"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        views.download,
+        name="download",
+    ),
     path("processes/", views_process.process_list, name="processes"),
     path("processes/<int:process_id>/", views_process.process_detail, name="process"),
     path("processes/<int:process_id>/draft/", views_process.process_draft, name="process_draft"),
@@ -27,5 +33,24 @@ urlpatterns = [
         "processes/<int:process_id>/versions/<int:number>/publish/",
         views_process.version_publish,
         name="version_publish",
+    ),
+    # Escalation ladders, assignment rules, capacities, absences, notices (views_rules).
+    path("rules/escalation/", views_rules.escalation, name="rules_escalation"),
+    path("rules/escalation/<int:ladder_id>/", views_rules.ladder, name="rules_ladder"),
+    path("rules/escalation/levels/<int:level_id>/", views_rules.level, name="rules_level"),
+    path("rules/assignment/", views_rules.assignment, name="rules_assignment"),
+    path("rules/assignment/<int:rule_id>/", views_rules.rule, name="rules_rule"),
+    path("rules/capacity/", views_rules.capacity, name="rules_capacity"),
+    path("rules/absences/", views_rules.absences, name="rules_absences"),
+    path(
+        "rules/absences/<int:absence_id>/cancel/",
+        views_rules.absence_cancel,
+        name="rules_absence_cancel",
+    ),
+    path("notifications/", views_rules.notifications, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views_rules.notification_read,
+        name="notification_read",
     ),
 ]

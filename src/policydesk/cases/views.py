@@ -7,18 +7,18 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from policydesk.core.access import can, get_visible, require, scope_to_user
-from policydesk.core.errors import DomainError
+from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.htmx import is_htmx
 from policydesk.org.models import Branch, Staff
 
-from . import clocks, selectors, services
+from . import attachments, clocks, selectors, services
 from .guards import missing_checklist
 from .models import CaseChannel, Priority, Process, Visibility
 
@@ -139,6 +139,7 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "can_work": can(request.user, "cases.work") and case.category != "closed",
         "can_extend": can(request.user, "cases.sla.extend"),
         "visibilities": Visibility.choices,
+        "attachments": list(case.attachments.select_related("uploaded_by")),
     }
     if is_htmx(request):
         return render(request, "cases/detail.html#case-clocks", context)
@@ -247,6 +248,44 @@ def extend(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.success(request, _("Clock extended."))
 
     return _act(request, case_id, work)
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, case_id: int) -> HttpResponse:
+    def work(case: Any) -> None:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise DomainError(_("Choose a file."), field="file")
+        if upload.size and upload.size > attachments.max_bytes():
+            raise DomainError(_("The file is too large."), field="file")
+        attachments.case_attach(
+            case=case, file_name=upload.name or "", content=upload.read(), by=_staff(request)
+        )
+        messages.success(request, _("File attached."))
+
+    return _act(request, case_id, work)
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    """The file, as a download with the type proven at upload (never rendered inline)."""
+    case = selectors.case_get(request.user, case_id)
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotVisible("Not found.")
+    path = attachments.attachment_path(attachment)
+    if not path.is_file():
+        raise NotVisible("Not found.")
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class CaseOpenForm(forms.Form):

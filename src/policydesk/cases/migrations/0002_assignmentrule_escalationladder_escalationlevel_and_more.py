@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('channel', models.CharField(blank=True, max_length=16, verbose_name='channel')),
+                ('channel', models.CharField(blank=True, choices=[('counter', 'Counter'), ('phone', 'Phone'), ('self_service', 'Self-service'), ('bancassurance', 'Bancassurance'), ('agent', 'Agent'), ('regulator', 'Forwarded by the regulator')], max_length=16, verbose_name='channel')),
                 ('include_subtree', models.BooleanField(default=False, verbose_name='and the branches under it')),
                 ('method', models.CharField(choices=[('round_robin', 'Round robin'), ('least_loaded', 'Least loaded'), ('skills', 'Skills-based'), ('manual', 'Manual')], max_length=16, verbose_name='method')),
                 ('team_code', models.SlugField(blank=True, max_length=32, verbose_name='team code')),
@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('action', models.CharField(choices=[('notify', 'Notify'), ('reassign', 'Reassign'), ('raise_priority', 'Raise priority'), ('escalate_to_manager', 'Escalate to the branch manager')], max_length=24, verbose_name='action')),
                 ('notify', models.CharField(choices=[('assignee', 'The assignee'), ('team', "The case's team"), ('branch_manager', "The branch's counter managers"), ('nobody', 'Nobody')], default='assignee', max_length=16, verbose_name='who is told')),
                 ('team_code', models.SlugField(blank=True, max_length=32, verbose_name='team code')),
-                ('role', models.CharField(blank=True, max_length=32, verbose_name='role')),
+                ('role', models.CharField(blank=True, choices=[('front_teller', 'Front teller'), ('counter_manager', 'Counter manager'), ('back_office', 'Back-office processor'), ('callback_agent', 'Callback agent'), ('claims_handler', 'Claims handler'), ('claims_investigator', 'Claims investigator'), ('relationship_manager', 'Relationship manager'), ('campaign_manager', 'Campaign manager'), ('quality_inspector', 'Quality inspector'), ('head_of_service', 'Head of customer service'), ('auditor', 'Auditor'), ('administrator', 'Administrator')], max_length=32, verbose_name='role')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('ladder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='cases.escalationladder')),
             ],

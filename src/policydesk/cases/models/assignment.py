@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .case import CaseChannel
+
 
 class AssignmentMethod(models.TextChoices):
     ROUND_ROBIN = "round_robin", _("Round robin")  # in turn, after the last one picked
@@ -30,7 +32,7 @@ class AssignmentRule(models.Model):
         related_name="assignment_rules",
         verbose_name=_("kind"),
     )
-    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=CaseChannel.choices, blank=True)
     branch = models.ForeignKey(
         "org.Branch",
         on_delete=models.CASCADE,

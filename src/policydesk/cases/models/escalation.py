@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from policydesk.org.models import Role
+
 
 class EscalationThreshold(models.TextChoices):
     PERCENT_ELAPSED = "percent_elapsed", _("Share of the clock's target elapsed")
@@ -21,7 +23,7 @@ class EscalationThreshold(models.TextChoices):
 
 class EscalationAction(models.TextChoices):
     NOTIFY = "notify", _("Notify")
-    REASSIGN = "reassign", _("Reassign")  # to a team, a role, or by the assignment rules
+    REASSIGN = "reassign", _("Reassign")  # to a team and/or a role of the case's branch
     RAISE_PRIORITY = "raise_priority", _("Raise priority")
     ESCALATE_TO_MANAGER = "escalate_to_manager", _("Escalate to the branch manager")
 
@@ -70,9 +72,9 @@ class EscalationLevel(models.Model):
         _("who is told"), max_length=16, choices=NotifyWhom.choices, default=NotifyWhom.ASSIGNEE
     )
     # Reassign: to a team (by code, within the case's branch) and/or a role; neither means
-    # the next eligible person by the assignment rules.
+    # the least-loaded available person of the case's branch other than the assignee.
     team_code = models.SlugField(_("team code"), max_length=32, blank=True)
-    role = models.CharField(_("role"), max_length=32, blank=True)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
