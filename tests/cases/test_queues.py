@@ -124,3 +124,14 @@ def test_the_queue_api_runs_the_same_number_of_queries_for_3_or_20_cases(
     body = client.get("/api/v1/cases", {"view": "open", "limit": 5}).json()
     assert len(body["items"]) == 5 and body["next_cursor"] is not None
     assert body["count"] == 20 and body["count_exceeds"] is False
+
+
+def test_the_partial_queue_indexes_hold_exactly_the_unfinished_cases() -> None:
+    from policydesk.cases.models import StateCategory
+    from policydesk.cases.models.case import UNFINISHED
+
+    # The queues' filter and the indexes' predicate must name the same categories, or the
+    # database stops using the indexes.
+    ((lookup, values),) = UNFINISHED.children
+    assert UNFINISHED.negated and lookup == "category__in"
+    assert sorted(values) == sorted(StateCategory.finished())
