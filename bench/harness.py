@@ -2,9 +2,10 @@
 
 Each benchmark module runs in its own process (`python -m bench.<name> --db ... --json-out
 ...`), started by `bench.run_all`. The process gets a fresh database: a temporary SQLite
-file, or the PostgreSQL database `policydesk_bench` dropped and created again (the audit
-table refuses DELETE, so starting over is the only clean slate). The environment is set
-before `django.setup()`, so the project's settings pick the benchmark database.
+file, or the PostgreSQL database `policydesk_bench` (or `$POLICYDESK_BENCH_DB`) dropped and
+created again (the audit table refuses DELETE, so starting over is the only clean slate).
+The environment is set before `django.setup()`, so the project's settings pick the
+benchmark database.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gc
 import io
 import json
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -28,7 +30,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
-PG_BENCH_DB = "policydesk_bench"
+# Which PostgreSQL database the benchmark drops and creates: another name lets two
+# benchmarks run at the same time (POLICYDESK_BENCH_DB=policydesk_bench_search ...).
+PG_BENCH_DB = os.environ.get("POLICYDESK_BENCH_DB", "policydesk_bench")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", PG_BENCH_DB):
+    raise SystemExit(f"POLICYDESK_BENCH_DB={PG_BENCH_DB!r}: lower-case letters, digits and _ only")
 PG_BENCH_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_BENCH_DB}"
 DATABASES = ("sqlite", "postgres")
 
@@ -85,7 +91,12 @@ def _postgres_admin(statement: str) -> None:
 
 def _recreate_postgres_db() -> None:
     _postgres_admin(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-    _postgres_admin(f'CREATE DATABASE "{PG_BENCH_DB}"')
+    # Code-point collation, as docs/decisions/0003-registry.md asks of a PolicyDesk database:
+    # the name search's range condition relies on it.
+    _postgres_admin(
+        f"CREATE DATABASE \"{PG_BENCH_DB}\" TEMPLATE template0 ENCODING 'UTF8' "
+        "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+    )
 
 
 # --- The benchmark database ---------------------------------------------------------------

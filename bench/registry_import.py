@@ -1,6 +1,7 @@
-"""Registry scale: the validating import of customers and policies, and customer search.
+"""Registry scale: the validating import of customers and policies.
 
     python -m bench.registry_import --db sqlite|postgres [--customers N] [--json-out FILE]
+                                    [--profile DIR]
 
 N defaults to 1,000,000 on PostgreSQL and 50,000 on SQLite (times --scale).
 
@@ -17,25 +18,22 @@ Raw baselines for the import, on the same rows of the same file:
 - SQLite: `csv.reader` over the file and one `executemany` INSERT into such a table.
 
 Between the two imports one mobile per customer is added by SQL (untimed), so the policy
-import's contact-quality refresh sees customers with phones, as in production. Search: with
-the registry loaded,
-`customers.selectors.customer_search` for a company-scoped user (head of service) and a
-branch-scoped one (front teller of one county), over queries drawn from the data: exact full
-names, 2-character name prefixes, mobile numbers, resident ID numbers, policy numbers and
-customer numbers. Raw baseline: the indexed lookup of each kind as one bare SQL statement.
+import's contact-quality refresh sees customers with phones, as in production. `--profile
+DIR` writes a cProfile of each import there (`<db>-<kind>.prof`), timed apart from the
+figures. Customer search is measured by bench/customer_search.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import datetime as dt
 import json
+import os
 import random
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -47,7 +45,6 @@ DEFAULT_CUSTOMERS = 1_000_000
 # keeps `make bench` within minutes; pass --customers to measure more.
 DEFAULT_CUSTOMERS_SQLITE = 50_000
 COUNTIES = 20
-SEARCHES = 500
 SEED = 20_260_301
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -55,7 +52,6 @@ SURNAMES = (
 )
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力斌宇浩凯鹏飞雪琳晨欣怡"
 REGIONS = ("350302", "350303", "350304", "350305", "350322", "110105", "310104", "440305")
-QUERY_KINDS = ("name", "name_prefix", "phone", "id_number", "policy", "customer_number")
 
 
 # --- Data ---------------------------------------------------------------------------------
@@ -82,47 +78,36 @@ def policy_number(j: int) -> str:
     return f"PL{j:09d}"
 
 
-def mobile(i: int) -> str:
-    return f"139{i:08d}"
-
-
-def write_customers(path: Path, count: int, branches: list[str]) -> dict[str, list[Any]]:
-    """The customers file; returns per-customer name and ID number for the search queries."""
+def write_customers(path: Path, count: int, branches: list[str]) -> None:
+    """The customers file, in every column of the spec (the optional ones left out blank)."""
     from policydesk.imports.specs import KINDS
 
     rng = random.Random(SEED)
-    names: list[str] = []
-    ids: list[str] = []
     incomes = ("lt50k", "50k-100k", "100k-300k", "300k-1m", "unknown")
     segments = ("mass", "affluent", "senior", "rural")
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(KINDS["customers"].names)
+        writer = csv.DictWriter(handle, KINDS["customers"].names, restval="")
+        writer.writeheader()
         for i in range(count):
             name = _name(rng)
             number, birth = _resident_id(rng)
-            names.append(name)
-            ids.append(number)
             writer.writerow(
-                (
-                    customer_number(i),
-                    branches[i % len(branches)],
-                    "person",
-                    name,
-                    "",
-                    "resident_id",
-                    number,
-                    birth.isoformat(),
-                    "MF"[int(number[16]) % 2],
-                    "",
-                    incomes[i % len(incomes)],
-                    str(i % 4),
-                    f"{(i % 50) * 10000}.00",
-                    segments[i % len(segments)],
-                    "core-v8",
-                )
+                {
+                    "number": customer_number(i),
+                    "branch": branches[i % len(branches)],
+                    "kind": "person",
+                    "name": name,
+                    "id_type": "resident_id",
+                    "id_number": number,
+                    "birth_date": birth.isoformat(),
+                    "gender": "MF"[int(number[16]) % 2],
+                    "income_band": incomes[i % len(incomes)],
+                    "dependants": str(i % 4),
+                    "liabilities": f"{(i % 50) * 10000}.00",
+                    "segment": segments[i % len(segments)],
+                    "source_system": "core-v8",
+                }
             )
-    return {"names": names, "ids": ids}
 
 
 def write_policies(path: Path, customers: int, branches: list[str], product: str) -> int:
@@ -134,8 +119,8 @@ def write_policies(path: Path, customers: int, branches: list[str], product: str
     modes = (("annual", "auto_debit"), ("monthly", "auto_debit"), ("single", "bank_transfer"))
     count = 2 * customers
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(KINDS["policies"].names)
+        writer = csv.DictWriter(handle, KINDS["policies"].names, restval="")
+        writer.writeheader()
         for j in range(count):
             holder = j % customers
             applied = dt.date(2010, 1, 1) + dt.timedelta(days=rng.randrange(5000))
@@ -143,34 +128,34 @@ def write_policies(path: Path, customers: int, branches: list[str], product: str
             mode, method = modes[j % len(modes)]
             premium = rng.randrange(300, 20000)
             writer.writerow(
-                (
-                    policy_number(j),
-                    product,
-                    branches[holder % len(branches)],
-                    customer_number(holder),
-                    channels[j % len(channels)],
-                    "core-v8",
-                    "CN",
-                    statuses[j % len(statuses)],
-                    applied.isoformat(),
-                    issued.isoformat(),
-                    (issued + dt.timedelta(days=3)).isoformat(),
-                    (issued + dt.timedelta(days=18)).isoformat(),
-                    (issued + dt.timedelta(days=365)).isoformat(),
-                    (issued + dt.timedelta(days=365)).isoformat(),
-                    str(10 + j % 20),
-                    f"{premium * 30}.00",
-                    f"{premium}.00",
-                    "CNY",
-                    mode,
-                    method,
-                )
+                {
+                    "number": policy_number(j),
+                    "product_code": product,
+                    "branch": branches[holder % len(branches)],
+                    "policyholder_number": customer_number(holder),
+                    "channel": channels[j % len(channels)],
+                    "source_system": "core-v8",
+                    "jurisdiction": "CN",
+                    "status": statuses[j % len(statuses)],
+                    "application_date": applied.isoformat(),
+                    "issue_date": issued.isoformat(),
+                    "receipt_signed_date": (issued + dt.timedelta(days=3)).isoformat(),
+                    "cooling_off_end": (issued + dt.timedelta(days=18)).isoformat(),
+                    "paid_to_date": (issued + dt.timedelta(days=365)).isoformat(),
+                    "next_due_date": (issued + dt.timedelta(days=365)).isoformat(),
+                    "term_years": str(10 + j % 20),
+                    "sum_assured": f"{premium * 30}.00",
+                    "premium": f"{premium}.00",
+                    "currency": "CNY",
+                    "payment_mode": mode,
+                    "payment_method": method,
+                }
             )
     return count
 
 
 def _population() -> dict[str, Any]:
-    from policydesk.org.models import Branch, BranchKind, Company, Role, Staff
+    from policydesk.org.models import Branch, BranchKind, Company
     from policydesk.policies.models import Product
 
     company = Company.objects.create(code="bench", name="基准保险股份有限公司")
@@ -199,35 +184,31 @@ def _population() -> dict[str, Any]:
         cooling_off_days={"CN": 15},
         payment_modes=["annual", "monthly", "single"],
     )
-    teller_branch = counties[COUNTIES // 2]
-    users = {
-        "company": Staff.objects.create(
-            username="bench-head", role=Role.HEAD_OF_SERVICE, company=company, branch=city
-        ),
-        "branch": Staff.objects.create(
-            username="bench-teller", role=Role.FRONT_TELLER, company=company, branch=teller_branch
-        ),
-    }
     return {
         "branches": [c.code for c in counties],
         "product": product.code,
-        "users": users,
-        "teller_branch_index": COUNTIES // 2,
     }
 
 
 # --- The import and its baselines ---------------------------------------------------------
 
 
-def run_import(path: Path, kind: str) -> tuple[float, dict[str, Any]]:
+def run_import(path: Path, kind: str, profile: Path | None = None) -> tuple[float, dict[str, Any]]:
     """Seconds of `policydesk import FILE` (as the operator), and the job's report."""
     from policydesk.imports.models import ImportStatus
     from policydesk.imports.services import import_run, import_start
 
+    profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
     job = import_start(by=None, kind=kind, file_name=path.name, path=path, enqueue=False)
+    if profiler is not None:
+        profiler.enable()
     job = import_run(job.pk)
     seconds = time.perf_counter() - start
+    if profiler is not None and profile is not None:
+        profiler.disable()
+        profile.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(str(profile / f"{kind}.prof"))
     if job.status != ImportStatus.DONE:
         raise RuntimeError(f"import of {path.name} failed: {json.dumps(job.report)[:2000]}")
     return seconds, job.report
@@ -281,7 +262,7 @@ def raw_load(path: Path, kind: str) -> float:
     return seconds
 
 
-# --- Search ---------------------------------------------------------------------------------
+# --- Contacts between the two files ---------------------------------------------------
 
 
 def add_mobiles() -> None:
@@ -303,118 +284,15 @@ def add_mobiles() -> None:
         )
 
 
-def _queries(
-    data: dict[str, list[Any]], customers: int, indexes: list[int], rng: random.Random
-) -> list[tuple[str, str, int]]:
-    """(kind, query, customer index) for SEARCHES searches, the kinds in turn."""
-    out = []
-    for k in range(SEARCHES):
-        kind = QUERY_KINDS[k % len(QUERY_KINDS)]
-        i = rng.choice(indexes)
-        if kind == "name":
-            query = data["names"][i]
-        elif kind == "name_prefix":
-            query = data["names"][i][:2]
-        elif kind == "phone":
-            query = mobile(i)
-        elif kind == "id_number":
-            query = data["ids"][i]
-        elif kind == "policy":
-            query = policy_number(i + customers * rng.randrange(2))
-        else:
-            query = customer_number(i)
-        out.append((kind, query, i))
-    return out
-
-
-def _raw_search(
-    visible: list[int] | None,
-) -> Callable[[str, str], int]:
-    """The indexed lookup of each kind as one bare statement (ids of the first page)."""
-    from django.db import connection
-
-    from policydesk.core.crypto import normalise_identifier, search_hash
-
-    scope = ""
-    params_scope: list[Any] = []
-    if visible is not None:
-        scope = f" AND c.branch_id IN ({', '.join(['%s'] * len(visible))})"
-        params_scope = list(visible)
-    limit = " ORDER BY c.id LIMIT 26"
-    statements = {
-        "name": "SELECT c.id FROM customers_customer c WHERE c.name >= %s AND c.name < %s",
-        "number": "SELECT c.id FROM customers_customer c WHERE c.number = %s",
-        "hash": "SELECT c.id FROM customers_customer c WHERE c.id_number_hash = %s",
-        "phone": "SELECT c.id FROM customers_contactpoint p JOIN customers_customer c "
-        "ON c.id = p.customer_id WHERE p.kind = 'phone' AND p.e164 = %s",
-        "policy": "SELECT c.id FROM policies_policy p JOIN customers_customer c "
-        "ON c.id = p.policyholder_id WHERE p.number = %s",
-    }
-
-    def search(kind: str, query: str) -> int:
-        if kind in ("name", "name_prefix"):
-            sql, params = statements["name"], [query, query + "\U0010ffff"]
-        elif kind == "phone":
-            sql, params = statements["phone"], ["+86" + query]
-        elif kind == "id_number":
-            sql, params = statements["hash"], [search_hash(normalise_identifier(query))]
-        elif kind == "policy":
-            sql, params = statements["policy"], [query]
-        else:
-            sql, params = statements["number"], [query]
-        with connection.cursor() as cursor:
-            cursor.execute(sql + scope + limit, [*params, *params_scope])
-            return len(cursor.fetchall())
-
-    return search
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def run_searches(
-    user: Any, queries: list[tuple[str, str, int]], visible: list[int] | None
-) -> dict[str, dict[str, list[float]]]:
-    """Per query kind: PolicyDesk and raw seconds of each search, alternating the two."""
-    from policydesk.customers.selectors import customer_search
-
-    raw = _raw_search(visible)
-    for kind, query, _ in queries[:12]:  # warm-up: connections, caches, compiled code
-        customer_search(user, query)
-        raw(kind, query)
-    times: dict[str, dict[str, list[float]]] = {}
-    found = 0
-    for kind, query, _ in queries:
-        for attribute in ("_pd_scope", "_pd_branch_ids", "_pd_actions"):
-            if hasattr(user, attribute):  # a new request: the permission lookups again
-                delattr(user, attribute)
-        start = time.perf_counter()
-        page = customer_search(user, query)
-        for row in page.items:  # what the result list shows
-            _ = (row.customer.branch.name, row.masked_id, row.phone, row.policies)
-        middle = time.perf_counter()
-        raw(kind, query)
-        end = time.perf_counter()
-        found += bool(page.items)
-        slot = times.setdefault(kind, {"pd": [], "raw": []})
-        slot["pd"].append(middle - start)
-        slot["raw"].append(end - middle)
-    if found < len(queries) * 0.9:
-        raise RuntimeError(f"only {found} of {len(queries)} searches found anything")
-    return times
-
-
 # --- Run ------------------------------------------------------------------------------------
 
 
-def run(db: str, customers: int, keep: Path | None = None) -> list[Result]:
+def run(
+    db: str, customers: int, keep: Path | None = None, profile: Path | None = None
+) -> list[Result]:
     from django.db import connection
 
     from policydesk.customers.models import Customer
-    from policydesk.org.models import Branch
     from policydesk.policies.models import Policy
 
     population = _population()
@@ -424,7 +302,7 @@ def run(db: str, customers: int, keep: Path | None = None) -> list[Result]:
         customers_csv = folder / "customers.csv"
         policies_csv = folder / "policies.csv"
         started = time.perf_counter()
-        data = write_customers(customers_csv, customers, population["branches"])
+        write_customers(customers_csv, customers, population["branches"])
         policies = write_policies(
             policies_csv, customers, population["branches"], population["product"]
         )
@@ -438,7 +316,9 @@ def run(db: str, customers: int, keep: Path | None = None) -> list[Result]:
         ):
             raw_s = raw_load(path, kind)
             print(f"[registry_import/{db}] raw load of {n:,} {kind}: {raw_s:.1f} s", flush=True)
-            pd_s, report = run_import(path, kind)
+            load_before = os.getloadavg()
+            pd_s, report = run_import(path, kind, profile / db if profile else None)
+            load_after = os.getloadavg()
             print(
                 f"[registry_import/{db}] import of {n:,} {kind}: {pd_s:.1f} s "
                 f"({n / pd_s:,.0f} rows/s; {report.get('inserted')} inserted)",
@@ -470,45 +350,15 @@ def run(db: str, customers: int, keep: Path | None = None) -> list[Result]:
                         "raw_rows_per_s": n / raw_s,
                         "speed_fraction": raw_s / pd_s,
                         "file_mb": round(path.stat().st_size / 1e6, 1),
+                        "load_before": [round(x, 2) for x in load_before],
+                        "load_after": [round(x, 2) for x in load_after],
+                        "profiled": profile is not None,
                     },
                 )
             )
     if Customer.objects.count() != customers or Policy.objects.count() != policies:
         raise RuntimeError("the registry does not hold what was imported")
 
-    analyze()
-    rng = random.Random(SEED + 2)
-    teller_index = population["teller_branch_index"]
-    own = list(range(teller_index, customers, COUNTIES))
-    teller_branch = Branch.objects.get(code=population["branches"][teller_index])
-    for scope, user, indexes, visible in (
-        ("company", population["users"]["company"], list(range(customers)), None),
-        ("branch", population["users"]["branch"], own, [teller_branch.pk]),
-    ):
-        queries = _queries(data, customers, indexes, rng)
-        times = run_searches(user, queries, visible)
-        every_pd = [t for slot in times.values() for t in slot["pd"]]
-        every_raw = [t for slot in times.values() for t in slot["raw"]]
-        for kind, slot in [*times.items(), ("all", {"pd": every_pd, "raw": every_raw})]:
-            results.append(
-                Result(
-                    benchmark="registry_search",
-                    operation=f"customer_search, {scope} scope, {kind.replace('_', ' ')}",
-                    database=db,
-                    n=len(slot["pd"]),
-                    policydesk_s=_percentile(slot["pd"], 95),
-                    raw_s=_percentile(slot["raw"], 95),
-                    baseline="indexed lookup, 1 SELECT (p95)",
-                    notes={
-                        "scope": scope,
-                        "kind": kind,
-                        "customers": customers,
-                        **{f"pd_p{p}": _percentile(slot["pd"], p) for p in (50, 95, 99)},
-                        **{f"raw_p{p}": _percentile(slot["raw"], p) for p in (50, 95, 99)},
-                        "pd_mean": statistics.fmean(slot["pd"]),
-                    },
-                )
-            )
     return results
 
 
@@ -521,11 +371,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the default size")
     parser.add_argument("--keep-files", type=Path, help="write the CSV files here and keep them")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of each import here")
     args = parser.parse_args()
     default = DEFAULT_CUSTOMERS if args.db == "postgres" else DEFAULT_CUSTOMERS_SQLITE
     customers = args.customers or max(100, round(default * args.scale))
     with bench_database(args.db):
-        results = run(args.db, customers, args.keep_files)
+        results = run(args.db, customers, args.keep_files, args.profile)
     payload = [asdict(result) for result in results]
     if args.json_out:
         args.json_out.write_text(json.dumps(payload, indent=2), encoding="utf-8")

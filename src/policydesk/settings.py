@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "policydesk.policies",
     "policydesk.imports",
     "policydesk.cases",
+    "policydesk.complaints",
     "policydesk.demo",
 ]
 

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("policydesk.core.urls")),
     path("", include("policydesk.imports.urls")),
     path("", include("policydesk.cases.urls")),
+    path("", include("policydesk.complaints.urls")),
 ]

@@ -40,6 +40,7 @@ STATE_DEPENDENT = (
     "/comments",
     "/processes/",
     "/attachments",  # whether a file's content is of an allowed type is not an OpenAPI matter
+    "/complaints",  # needs the published complaint process; a step needs the complaint's state
 )
 
 

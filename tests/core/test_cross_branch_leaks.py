@@ -28,6 +28,7 @@ from policydesk.org import services
 from policydesk.org.models import ApiToken, Role, Scope, Staff
 from policydesk.org.permission_matrix import load_defaults
 from tests import factories
+from tests.cases.rules_targets import rules_targets
 from tests.conftest import World, signed_in
 
 SECRET = "LEAKMARK-A"  # appears only in branch A's data
@@ -141,6 +142,7 @@ def branch_a_secrets(world: World) -> dict[str, str]:
         "branch_id": str(world.branch_a.pk),
         "team_id": str(team_a.pk),
         "name": "audit-verify",
+        **rules_targets(world, staff_a, case_a, SECRET),
     }
 
 

@@ -55,3 +55,16 @@ def import_examples(by: Any, *kinds: str) -> None:
     for kind in kinds:
         job = run_import(by, kind, example(kind))
         assert job.status == "done", job.report
+
+
+@pytest.fixture(autouse=True)
+def _languages(request: Any) -> None:
+    """The languages the customers example names (mandarin; the dialect puxian), wherever
+    a test has a database."""
+    if "db" not in request.fixturenames and "world" not in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    from policydesk.org.models import Language
+
+    Language.objects.get_or_create(code="mandarin", defaults={"name": "普通话"})
+    Language.objects.get_or_create(code="puxian", defaults={"name": "莆仙话", "is_dialect": True})

@@ -98,3 +98,83 @@ def test_a_dry_run_checks_everything_and_writes_nothing(world: World) -> None:
     assert job.report["inserted"] == 3
     assert job.report["applied"] is False
     assert Customer.objects.count() == 0
+
+
+# --- Languages, dialects and vulnerability flags --------------------------------------------
+
+
+def _column(name: str) -> int:
+    return example_rows("customers")[0].index(name)
+
+
+def test_the_language_dialect_and_vulnerability_flags_are_imported(world: World) -> None:
+    job = run_import(world.admin, "customers", example("customers"))
+
+    assert job.status == "done", job.report
+    zhang = Customer.objects.select_related("preferred_language", "dialect").get(number="C0000001")
+    assert zhang.preferred_language is not None
+    assert zhang.preferred_language.code == "mandarin"
+    assert zhang.dialect is not None
+    assert zhang.dialect.code == "puxian"
+    assert zhang.vulnerability_flags == ["elderly"]
+    li = Customer.objects.get(number="C0000002")
+    assert (li.preferred_language_id, li.dialect_id, li.vulnerability_flags) == (None, None, [])
+
+
+def test_an_unknown_language_refuses_the_file_naming_row_and_column(world: World) -> None:
+    rows = example_rows("customers")
+    rows[2][_column("preferred_language")] = "klingon"
+
+    job = run_import(world.admin, "customers", csv_bytes(rows))
+
+    assert job.status == "failed"
+    assert [(e["row"], e["column"]) for e in job.report["errors"]] == [(3, "preferred_language")]
+    assert "klingon" in job.report["errors"][0]["reason"]
+    assert not Customer.objects.exists()
+
+
+def test_a_language_that_is_no_dialect_is_refused_as_a_dialect(world: World) -> None:
+    rows = example_rows("customers")
+    rows[1][_column("dialect")] = "mandarin"
+
+    job = run_import(world.admin, "customers", csv_bytes(rows))
+
+    assert [(e["row"], e["column"]) for e in job.report["errors"]] == [(2, "dialect")]
+    assert not Customer.objects.exists()
+
+
+def test_an_unknown_vulnerability_flag_refuses_the_file_naming_the_column(world: World) -> None:
+    rows = example_rows("customers")
+    rows[3][_column("vulnerability_flags")] = "elderly;fragile"
+
+    job = run_import(world.admin, "customers", csv_bytes(rows))
+
+    assert [(e["row"], e["column"]) for e in job.report["errors"]] == [(4, "vulnerability_flags")]
+    assert "fragile" in job.report["errors"][0]["reason"]
+    assert not Customer.objects.exists()
+
+
+def test_blank_language_dialect_and_flags_keep_what_is_stored(world: World) -> None:
+    run_import(world.admin, "customers", example("customers"))
+    rows = example_rows("customers")
+    for name in ("preferred_language", "dialect", "vulnerability_flags"):
+        rows[1][_column(name)] = ""
+
+    job = run_import(world.admin, "customers", csv_bytes(rows))
+
+    assert job.report["unchanged"] == 3, job.report
+    zhang = Customer.objects.get(number="C0000001")
+    assert zhang.vulnerability_flags == ["elderly"]
+    assert zhang.dialect_id is not None
+
+
+def test_changed_flags_update_the_customer(world: World) -> None:
+    run_import(world.admin, "customers", example("customers"))
+    rows = example_rows("customers")
+    rows[2][_column("vulnerability_flags")] = "hearing_impaired; low_literacy"
+
+    job = run_import(world.admin, "customers", csv_bytes(rows))
+
+    assert (job.report["inserted"], job.report["updated"], job.report["unchanged"]) == (0, 1, 2)
+    li = Customer.objects.get(number="C0000002")
+    assert li.vulnerability_flags == ["hearing_impaired", "low_literacy"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 from openpyxl import load_workbook
@@ -50,6 +51,21 @@ def test_an_export_shows_id_numbers_to_a_role_that_may_see_identities(world: Wor
     content = _export(world.manager_a, "customers").decode("utf-8-sig")
 
     assert RAW_ID in content
+
+
+def test_an_export_writes_the_language_dialect_and_flags_as_imported(world: World) -> None:
+    import_examples(world.admin, "customers")
+
+    content = _export(world.manager_a, "customers").decode("utf-8-sig")
+
+    rows = list(csv.reader(io.StringIO(content)))
+    header = rows[0]
+    zhang = dict(zip(header, next(r for r in rows if r[0] == "C0000001"), strict=True))
+    assert (zhang["preferred_language"], zhang["dialect"], zhang["vulnerability_flags"]) == (
+        "mandarin",
+        "puxian",
+        "elderly",
+    )
 
 
 def test_an_export_holds_only_the_branches_the_user_sees(world: World) -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from policydesk.customers.models import Consent, ContactDefect, ContactPoint, Customer
+from policydesk.customers.models import (
+    Consent,
+    ContactDefect,
+    ContactPoint,
+    Customer,
+    Household,
+    Relation,
+)
 from policydesk.imports.docs import example_csv, render_markdown
 from policydesk.imports.specs import KINDS
 from policydesk.policies.models import (
@@ -24,7 +31,9 @@ from .conftest import DOCS, csv_bytes, example, example_rows, import_examples, r
 
 ORDER = list(KINDS)
 MODELS = {
+    "households": Household,
     "customers": Customer,
+    "relations": Relation,
     "contacts": ContactPoint,
     "consents": Consent,
     "products": Product,

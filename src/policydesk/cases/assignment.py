@@ -138,7 +138,11 @@ def assign_automatically(case: Case, *, at: dt.datetime | None = None) -> Staff 
         return None
     # The rule's row lock serialises assignments under one rule, so the round-robin cursor
     # and the open-case counts that capacity compares against are not read twice at once.
-    rule = AssignmentRule.objects.select_for_update().select_related("skill").get(pk=rule.pk)
+    rule = (
+        AssignmentRule.objects.select_for_update(of=("self",))
+        .select_related("skill")
+        .get(pk=rule.pk)
+    )
     team = team_in_branch(case.branch_id, rule.team_code) if rule.team_code else case.team
     person: Staff | None = None
     method = AssignmentMethod(rule.method)

@@ -187,7 +187,11 @@ def level_update(
     """Change a level (deactivate with is_active False); levels already applied stay on the
     cases' timelines, and a changed level is not applied a second time to the same case."""
     _editor(by)
-    level = EscalationLevel.objects.select_for_update().select_related("ladder").get(pk=level.pk)
+    level = (
+        EscalationLevel.objects.select_for_update(of=("self",))
+        .select_related("ladder")
+        .get(pk=level.pk)
+    )
     before = snapshot(level, LEVEL_FIELDS)
     _set(level, changes, LEVEL_FIELDS)
     _check_level(level)
@@ -317,7 +321,9 @@ def absence_record(
 def absence_cancel(*, absence: Absence, by: Staff | None) -> None:
     if by is not None:
         require(by, "cases.assign")
-    absence = Absence.objects.select_for_update().select_related("staff").get(pk=absence.pk)
+    absence = (
+        Absence.objects.select_for_update(of=("self",)).select_related("staff").get(pk=absence.pk)
+    )
     _staff_visible(by, absence.staff)
     audit_record(
         action="cases.assignment.absence.cancel",

@@ -8,6 +8,7 @@ event and the audit event, and keeps the case's clocks in step.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -158,7 +159,8 @@ def case_open(
     _check_links(by, branch, customer, policy)
     initial = ProcessState.objects.get(version=version, is_initial=True)
     case = Case.objects.create(
-        number=f"new-{timezone.now().timestamp()}-{id(process)}",
+        # A unique placeholder within the column's 32 characters (PostgreSQL enforces it).
+        number=f"new-{uuid.uuid4().hex}"[:32],
         process=process,
         process_version=version,
         state=initial,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar, cast
 
-from django.db.models import Model, QuerySet
+from django.db import connection
+from django.db.models import Model, QuerySet, Subquery
 
 from .errors import NotVisible, PermissionRefused
 
@@ -18,15 +19,34 @@ M = TypeVar("M", bound=Model)
 ALL = None  # marker: no branch restriction
 
 
-def _role_scope(user: Any) -> str:
-    from policydesk.org.models import RoleScope, Scope
+def _load_matrix(user: Any) -> None:
+    """Cache the role's scope and grants on the user, read in one query.
 
-    cached = getattr(user, "_pd_scope", None)
-    if cached is None:
-        row = RoleScope.objects.filter(role=user.role).values_list("scope", flat=True).first()
-        cached = row or Scope.BRANCH
-        user._pd_scope = cached
-    return str(cached)
+    The cache lives on the user object, which Django builds anew for every request (and an
+    API token's actor likewise), so a change of the matrix applies from the next request.
+    Scope and grants are read together because nearly every request needs both: `require`
+    before the read, the scope inside it.
+    """
+    from policydesk.org.models import RoleGrant, RoleScope, Scope
+
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT 0, {quote('scope')} FROM {quote(RoleScope._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote('role')} = %s UNION ALL "
+        f"SELECT 1, {quote('action')} FROM {quote(RoleGrant._meta.db_table)} "
+        f"WHERE {quote('role')} = %s AND {quote('granted')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.role, user.role, True])
+        rows = cursor.fetchall()
+    user._pd_scope = next((value for kind, value in rows if kind == 0), None) or Scope.BRANCH
+    user._pd_actions = frozenset(value for kind, value in rows if kind == 1)
+
+
+def _role_scope(user: Any) -> str:
+    if getattr(user, "_pd_scope", None) is None:
+        _load_matrix(user)
+    return str(user._pd_scope)
 
 
 def visible_branch_ids(user: Any) -> frozenset[int] | None:
@@ -45,8 +65,10 @@ def visible_branch_ids(user: Any) -> frozenset[int] | None:
     elif user.branch_id is None:
         result = frozenset()
     elif scope == Scope.BRANCH_TREE:
-        path = Branch.objects.filter(pk=user.branch_id).values_list("path", flat=True).first()
-        ids = Branch.objects.filter(path__startswith=path or "-").values_list("id", flat=True)
+        # One query: the branches whose path starts with the user's branch's path (none when
+        # that path is not set, rather than every branch).
+        path = Branch.objects.filter(pk=user.branch_id).exclude(path="").values("path")[:1]
+        ids = Branch.objects.filter(path__startswith=Subquery(path)).values_list("id", flat=True)
         result = frozenset(ids)
     else:
         result = frozenset({user.branch_id})
@@ -73,17 +95,11 @@ def get_visible(
 
 
 def granted_actions(user: Any) -> frozenset[str]:
-    from policydesk.org.models import RoleGrant
-
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_pd_actions", None)
-    if cached is None:
-        cached = frozenset(
-            RoleGrant.objects.filter(role=user.role, granted=True).values_list("action", flat=True)
-        )
-        user._pd_actions = cached
-    return cast(frozenset[str], cached)
+    if getattr(user, "_pd_actions", None) is None:
+        _load_matrix(user)
+    return cast(frozenset[str], user._pd_actions)
 
 
 def can(user: Any, action: str) -> bool:

@@ -11,6 +11,8 @@ from .api_errors import install_error_handlers
 
 def build_api() -> NinjaAPI:
     from policydesk.cases.api import router as cases_router
+    from policydesk.cases.api_rules import router as case_rules_router
+    from policydesk.complaints.api import router as complaints_router
     from policydesk.core.api_platform import router as platform_router
     from policydesk.customers.api import router as customers_router
     from policydesk.imports.api import router as imports_router
@@ -38,6 +40,8 @@ def build_api() -> NinjaAPI:
     api.add_router("/", customers_router)
     api.add_router("/", policies_router)
     api.add_router("/", cases_router)
+    api.add_router("/", case_rules_router)
+    api.add_router("/", complaints_router)
     return api
 
 

@@ -16,6 +16,17 @@ def home_cards(user: Any) -> list[dict[str, Any]]:
     from policydesk.org.selectors import branches_visible, staff_visible
 
     cards: list[dict[str, Any]] = []
+    if can(user, "cases.view"):
+        from policydesk.cases.rules_selectors import unread_count
+
+        unread = unread_count(user)
+        cards.append(
+            {
+                "title": _("Unread notices"),
+                "value": "99+" if unread > 99 else unread,
+                "url": reverse("cases:notifications"),
+            }
+        )
     if can(user, "org.branch.view"):
         cards.append(
             {

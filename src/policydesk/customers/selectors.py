@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model, Prefetch, Q, QuerySet
 
 from policydesk.core.access import (
     can,
@@ -18,6 +21,7 @@ from policydesk.core.access import (
 from policydesk.core.audit import audit_record
 from policydesk.core.pagination import MAX_PAGE_SIZE
 from policydesk.core.phones import check_phone, digits_of
+from policydesk.org.models import Branch
 from policydesk.policies.models import CollectionAttempt, Policy, PolicyParty, PremiumDue
 
 from .identity import lookup_hash, masked, reveal
@@ -31,6 +35,7 @@ from .models import (
     Relation,
     RiskProfile,
 )
+from .relations import RelatedParty, related_parties
 from .timeline import TimelineContext, TimelineEntry, build_timeline
 
 SEARCH_MAX_LENGTH = 100
@@ -43,60 +48,240 @@ def customers_visible(user: Any) -> QuerySet[Customer]:
     return scope_to_user(Customer.objects.select_related("branch"), user)
 
 
-def _name_prefix(query: str) -> Q:
-    # The range lets the database walk customer_name_idx on both SQLite (whose LIKE cannot
-    # use a BINARY-collated index) and PostgreSQL; startswith keeps the match exact.
-    return Q(name__gte=query, name__lt=query + _PREFIX_END, name__startswith=query)
+# --- Search -------------------------------------------------------------------------------
+#
+# The search is one statement: the arms that can match the query (name prefix, Latin-name
+# prefix, the exact keys), the page of ids, and the columns the result list shows (the
+# customer with its branch, the first phone, the visible-policy count) as scalar subqueries
+# on the page's rows only. Four round trips and the ORM's UNION compilation cost about ten
+# times the index walks themselves (docs/benchmarks.md, customer_search), so this one read
+# is written in SQL. The tables and columns are PolicyDesk's own; every value is a
+# parameter.
 
 
-def _by_name_prefix(user: Any, query: str, after: int | None) -> QuerySet[Customer]:
-    """Customers whose name starts with the query, walked along customer_name_idx.
+@dataclass(frozen=True)
+class SearchKeys:
+    """What a query can be, decided from its characters before any database work."""
 
-    The branch scope is applied to `branch_id + 0`, which no index serves: otherwise the
-    planner may prefer customer_branch_id_idx and read every customer of a large branch to
-    find the few whose name matches (SQLite does so without table statistics).
+    name: str = ""  # prefix of Customer.name (Chinese or Latin letters, as typed)
+    latin: str = ""  # lower-cased prefix of Customer.name_latin (pinyin)
+    number: str = ""  # customer number or policy number, exact
+    id_hash: str = ""  # keyed hash of an ID document number
+    e164: str = ""  # a phone number
+
+    def __bool__(self) -> bool:
+        return any((self.name, self.latin, self.number, self.id_hash, self.e164))
+
+
+_LATIN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+# A customer's name may hold a digit or two ("3M", "第2分厂"); a query with more is a number.
+_NAME_MAX_DIGITS = 4
+_LATIN_NAME_CHARACTERS = _LATIN_LETTERS | frozenset(" -'.")
+
+
+def search_keys(query: str) -> SearchKeys:
+    """The arms worth running: a name needs a letter, every key needs a digit.
+
+    A query of digits (a mobile, an ID number without its check letter) cannot be a name,
+    nor can one with more digits than a name holds (policy, customer or ID numbers with
+    letters); a name without digits cannot be a key. Each skips the other's lookups.
     """
-    customers = Customer.objects.filter(_name_prefix(query))
-    branch_ids = visible_branch_ids(user)
-    if branch_ids is not None:
-        customers = customers.alias(unindexed_branch=F("branch_id") + 0).filter(
-            unindexed_branch__in=sorted(branch_ids)
-        )
-    if after is not None:
-        customers = customers.filter(id__gt=after)
-    return customers
-
-
-def _customer_ids_by_key(query: str) -> set[int]:
-    """Customers whose customer number, ID number, phone or policy number is the query.
-
-    Each lookup is an exact match on a unique or indexed column: customer number (unique),
-    id_number_hash (index), ContactPoint.e164 (index), Policy.number (unique).
-    """
-    # Every key holds digits; a query without any (a name) needs none of these lookups.
+    lower = query.lower()
     digits = len(digits_of(query))
+    name = query if digits <= _NAME_MAX_DIGITS and any(ch.isalpha() for ch in query) else ""
+    latin = lower if name and set(lower) <= _LATIN_NAME_CHARACTERS else ""
     if digits == 0:
-        return set()
-    ids: set[int] = set(Customer.objects.filter(number=query).values_list("id", flat=True))
-    if digits >= 5:  # the shortest ID document numbers we accept
-        ids.update(
-            Customer.objects.filter(id_number_hash=lookup_hash(query)).values_list("id", flat=True)
+        return SearchKeys(name=name, latin=latin)
+    e164 = ""
+    if digits >= 7:  # the shortest phone numbers
+        e164 = check_phone(query).e164 or ""
+    return SearchKeys(
+        name=name,
+        latin=latin,
+        number=query,
+        # The shortest ID document numbers we accept have five characters.
+        id_hash=lookup_hash(query) if digits >= 5 else "",
+        e164=e164,
+    )
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _prefix_arm(expression: str, prefix: str, scope: str, after: str) -> tuple[str, list[Any]]:
+    """Ids whose `expression` starts with `prefix`, walked along the expression's index.
+
+    `expression >= prefix AND expression < prefix || U+10FFFF` is the range an index serves
+    on SQLite (whose LIKE cannot use a BINARY index) and on PostgreSQL under the code-point
+    collation docs/decisions/0003-registry.md asks for; the substr() test keeps the match
+    exact under any other collation. The arm takes its own LIMIT: a short prefix can match
+    thousands of customers.
+    """
+    sql = (
+        f"SELECT c.id FROM customers_customer c WHERE {expression} >= %s AND {expression} < %s "  # noqa: S608
+        f"AND substr({expression}, 1, %s) = %s{scope}{after} ORDER BY c.id LIMIT %s"
+    )
+    return sql, [prefix, prefix + _PREFIX_END, len(prefix), prefix]
+
+
+def search_statement(
+    user: Any, query: str, *, after: int | None, limit: int
+) -> tuple[str, list[Any]] | None:
+    """The SQL of one search page and its parameters; None when nothing can match.
+
+    Rows: the customer's columns, its branch's columns, the first phone and the number of
+    policies the user may see; at most `limit + 1` rows, in id order, after `after`.
+    """
+    require(user, "customers.view")
+    branch_ids = visible_branch_ids(user)
+    if branch_ids is not None and not branch_ids:
+        return None
+    scope_ids = sorted(branch_ids) if branch_ids is not None else []
+    keys = search_keys(query) if query else None
+    if keys is not None and not keys:
+        return None
+
+    def scope(column: str) -> str:
+        return f" AND {column} IN ({_marks(scope_ids)})" if branch_ids is not None else ""
+
+    after_sql = " AND c.id > %s" if after is not None else ""
+    after_params = [after] if after is not None else []
+    # The name arms filter the branch on `branch_id + 0`, which no index serves: otherwise
+    # the planner may walk customer_branch_id_idx through every customer of a large branch
+    # to find the few whose name matches (SQLite does so without table statistics).
+    name_scope = scope("c.branch_id + 0")
+    arms: list[tuple[str, list[Any]]] = []
+    if keys is None:  # an empty query lists the visible customers
+        arms.append(
+            (
+                f"SELECT c.id FROM customers_customer c WHERE 1 = 1{scope('c.branch_id')}"  # noqa: S608
+                f"{after_sql} ORDER BY c.id LIMIT %s",
+                [*scope_ids, *after_params, limit + 1],
+            )
         )
-    if digits >= 7:
-        phone = check_phone(query)
-        if phone.e164:
-            ids.update(
-                ContactPoint.objects.filter(kind=ContactKind.PHONE, e164=phone.e164).values_list(
-                    "customer_id", flat=True
+    else:
+        for expression, prefix in (("c.name", keys.name), ("lower(c.name_latin)", keys.latin)):
+            if prefix:
+                sql, params = _prefix_arm(expression, prefix, name_scope, after_sql)
+                arms.append((sql, [*params, *scope_ids, *after_params, limit + 1]))
+        lookups: list[tuple[str, list[Any]]] = []
+        if keys.number:
+            lookups += [
+                ("SELECT k.id FROM customers_customer k WHERE k.number = %s", [keys.number]),
+                (
+                    "SELECT p.policyholder_id FROM policies_policy p WHERE p.number = %s",
+                    [keys.number],
+                ),
+                (
+                    "SELECT pp.customer_id FROM policies_policyparty pp "
+                    "JOIN policies_policy p ON p.id = pp.policy_id WHERE p.number = %s",
+                    [keys.number],
+                ),
+            ]
+        if keys.id_hash:
+            lookups.append(
+                (
+                    "SELECT k.id FROM customers_customer k WHERE k.id_number_hash = %s",
+                    [keys.id_hash],
                 )
             )
-    policy = Policy.objects.filter(number=query).values_list("id", "policyholder_id").first()
-    if policy is not None:
-        ids.add(policy[1])
-        ids.update(
-            PolicyParty.objects.filter(policy_id=policy[0]).values_list("customer_id", flat=True)
+        if keys.e164:
+            lookups.append(
+                (
+                    "SELECT cp.customer_id FROM customers_contactpoint cp "
+                    "WHERE cp.kind = %s AND cp.e164 = %s",
+                    [ContactKind.PHONE.value, keys.e164],
+                )
+            )
+        if lookups:
+            # Exact keys match a handful of customers: scope them after the lookups.
+            union = " UNION ALL ".join(sql for sql, _ in lookups)
+            arms.append(
+                (
+                    f"SELECT c.id FROM customers_customer c WHERE c.id IN ({union})"  # noqa: S608
+                    f"{scope('c.branch_id')}{after_sql}",
+                    [*(p for _, params in lookups for p in params), *scope_ids, *after_params],
+                )
+            )
+    hits = " UNION ".join(
+        f"SELECT id FROM ({sql}) AS arm{n}"  # noqa: S608
+        for n, (sql, _) in enumerate(arms)
+    )
+    hit_params = [p for _, params in arms for p in params]
+
+    phone = (
+        "(SELECT cp.raw FROM customers_contactpoint cp WHERE cp.customer_id = c.id "
+        "AND cp.kind = %s ORDER BY cp.is_primary DESC, cp.is_valid DESC, cp.id LIMIT 1)"
+    )
+    columns_params: list[Any] = [ContactKind.PHONE.value]
+    if can(user, "policies.view"):
+        # Visible policies in any role, each counted once: those held, plus those where the
+        # customer is only an insured or a beneficiary.
+        policies = (
+            "(SELECT COUNT(*) FROM policies_policy p WHERE p.policyholder_id = c.id"  # noqa: S608
+            f"{scope('p.branch_id')}) + "
+            "(SELECT COUNT(DISTINCT pp.policy_id) FROM policies_policyparty pp "
+            "JOIN policies_policy p ON p.id = pp.policy_id WHERE pp.customer_id = c.id "
+            f"AND p.policyholder_id <> c.id{scope('p.branch_id')})"
         )
-    return ids
+        columns_params += [*scope_ids, *scope_ids]
+    else:
+        policies = "0"
+    sql = (
+        f"SELECT {_column_list(Customer, 'c')}, {_column_list(Branch, 'b')}, "  # noqa: S608
+        f"{phone}, {policies} "
+        f"FROM (SELECT hit.id FROM ({hits}) AS hit ORDER BY hit.id LIMIT %s) AS page "
+        "JOIN customers_customer c ON c.id = page.id JOIN org_branch b ON b.id = c.branch_id "
+        "ORDER BY c.id"
+    )
+    return sql, [*columns_params, *hit_params, limit + 1]
+
+
+def _fields(model: type[Model]) -> list[Field[Any, Any]]:
+    return list(model._meta.concrete_fields)
+
+
+def _column_list(model: type[Model], table_alias: str) -> str:
+    return _COLUMN_LISTS.get((model, table_alias)) or _COLUMN_LISTS.setdefault(
+        (model, table_alias),
+        ", ".join(f"{table_alias}.{connection.ops.quote_name(f.column)}" for f in _fields(model)),
+    )
+
+
+_COLUMN_LISTS: dict[tuple[type[Model], str], str] = {}
+Reader = Callable[[Sequence[Any]], Model]
+# Per database connection (one per thread): its converters are bound to it.
+_READERS: WeakKeyDictionary[BaseDatabaseWrapper, dict[type[Model], Reader]] = WeakKeyDictionary()
+
+
+def _reader(model: type[Model]) -> Reader:
+    """Build a model instance from its columns as the cursor returns them, converted as the
+    ORM would (SQLite hands back dates and decimals as text and numbers)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    readers = _READERS.setdefault(wrapper, {})
+    if model in readers:
+        return readers[model]
+    fields = _fields(model)
+    converters: list[tuple[int, Any, list[Any]]] = []
+    for index, model_field in enumerate(fields):
+        column = model_field.get_col(model._meta.db_table)
+        chain = [*wrapper.ops.get_db_converters(column), *column.get_db_converters(wrapper)]
+        if chain:
+            converters.append((index, column, chain))
+    names = [model_field.attname for model_field in fields]
+
+    def read(values: Sequence[Any]) -> Model:
+        converted = list(values)
+        for index, column, chain in converters:
+            value = converted[index]
+            for convert in chain:
+                value = convert(value, column, wrapper)
+            converted[index] = value
+        return model.from_db(DEFAULT_DB_ALIAS, names, converted)
+
+    readers[model] = read
+    return read
 
 
 @dataclass(frozen=True)
@@ -116,72 +301,41 @@ class SearchPage:
 def customer_search(
     user: Any, query: str, *, after: int | None = None, limit: int = 25
 ) -> SearchPage:
-    """One box: name prefix, phone, ID number, policy number or customer number.
+    """One box: name prefix (Chinese or pinyin), phone, ID number, policy number or customer
+    number; an empty query lists the visible customers.
 
-    Results are the visible customers in id order (keyset: `after` is the last id shown).
-    Each branch of the search is its own arm of a UNION so each uses its index; an empty
-    query lists the visible customers.
+    Results are the visible customers in id order (keyset: `after` is the last id shown), in
+    one statement (`search_statement`) after the permission lookup.
     """
-    base = customers_visible(user)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = " ".join(query.split())[:SEARCH_MAX_LENGTH]
-    if after is not None:
-        base = base.filter(id__gt=after)
-    if not query:
-        ids = list(base.order_by("id").values_list("id", flat=True)[: limit + 1])
-    else:
-        by_name = _by_name_prefix(user, query, after).values_list("id", flat=True)
-        key_ids = _customer_ids_by_key(query)
-        if key_ids:
-            by_key = base.filter(id__in=sorted(key_ids)).values_list("id", flat=True)
-            by_name = by_name.union(by_key)
-        ids = list(by_name.order_by("id")[: limit + 1])
-    has_more = len(ids) > limit
-    ids = ids[:limit]
-    customers = {c.pk: c for c in Customer.objects.select_related("branch").filter(id__in=ids)}
-    phones = _primary_phones(ids)
-    counts = _policy_counts(user, ids)
-    rows = [
-        SearchRow(
-            customer=customers[pk],
-            masked_id=masked(customers[pk].id_number_last4),
-            phone=phones.get(pk, ""),
-            policies=counts.get(pk, 0),
+    statement = search_statement(user, query, after=after, limit=limit)
+    if statement is None:
+        return SearchPage(items=[], next_cursor=None)
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        rows = cursor.fetchall()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    read_customer, read_branch = _reader(Customer), _reader(Branch)
+    width = len(_fields(Customer))
+    items = []
+    branches: dict[int, Branch] = {}  # a page's customers share a few branches
+    for row in rows:
+        customer = cast(Customer, read_customer(row[:width]))
+        branch = branches.get(customer.branch_id)
+        if branch is None:
+            branch = branches[customer.branch_id] = cast(Branch, read_branch(row[width:-2]))
+        customer.branch = branch
+        items.append(
+            SearchRow(
+                customer=customer,
+                masked_id=masked(customer.id_number_last4),
+                phone=row[-2] or "",
+                policies=int(row[-1]),
+            )
         )
-        for pk in ids
-        if pk in customers
-    ]
-    return SearchPage(items=rows, next_cursor=ids[-1] if has_more and ids else None)
-
-
-def _primary_phones(customer_ids: list[int]) -> dict[int, str]:
-    phones: dict[int, str] = {}
-    rows = ContactPoint.objects.filter(
-        customer_id__in=customer_ids, kind=ContactKind.PHONE
-    ).order_by("customer_id", "-is_primary", "-is_valid", "id")
-    for customer_id, raw in rows.values_list("customer_id", "raw"):
-        phones.setdefault(customer_id, raw)
-    return phones
-
-
-def _policy_counts(user: Any, customer_ids: list[int]) -> dict[int, int]:
-    """Visible policies per customer in any role (policyholder, insured, beneficiary)."""
-    if not can(user, "policies.view") or not customer_ids:
-        return {}
-    policies = scope_to_user(Policy.objects.all(), user)
-    pairs: set[tuple[int, int]] = set(
-        policies.filter(policyholder_id__in=customer_ids).values_list("policyholder_id", "id")
-    )
-    for customer_id, policy_id in (
-        scope_to_user(PolicyParty.objects.all(), user, branch_field="policy__branch")
-        .filter(customer_id__in=customer_ids)
-        .values_list("customer_id", "policy_id")
-    ):
-        pairs.add((customer_id, policy_id))
-    counts: dict[int, int] = {}
-    for customer_id, _policy_id in pairs:
-        counts[customer_id] = counts.get(customer_id, 0) + 1
-    return counts
+    return SearchPage(items=items, next_cursor=items[-1].customer.pk if has_more else None)
 
 
 def customer_get(user: Any, customer_id: int) -> Customer:
@@ -226,6 +380,8 @@ class Customer360:
     timeline: list[TimelineEntry]
     can_see_policies: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    # The relations from this customer's side, whichever side recorded them.
+    related_parties: list[RelatedParty] = field(default_factory=list)
 
 
 def identity_of(user: Any, customer: Customer) -> Identity:
@@ -295,13 +451,16 @@ def customer_360(user: Any, customer: Customer) -> Customer360:
             .exclude(pk=customer.pk)
             .order_by("name", "id")
         )
-    relations = list(
-        scope_to_user(
-            Relation.objects.filter(customer=customer).select_related("related"),
-            user,
-            branch_field="related__branch",
-        ).order_by("kind", "id")
-    )
+    # Both directions in one query; the other customer must be visible.
+    visible = visible_branch_ids(user)
+    links = Relation.objects.filter(Q(customer=customer) | Q(related=customer))
+    if visible is not None:
+        links = links.filter(
+            Q(customer=customer, related__branch__in=visible)
+            | Q(related=customer, customer__branch__in=visible)
+        )
+    both_ways = list(links.select_related("customer", "related").order_by("kind", "id"))
+    relations = [relation for relation in both_ways if relation.customer_id == customer.pk]
     can_see_policies = can(user, "policies.view")
     policies = list(policies_of(user, customer)) if can_see_policies else []
     identity = identity_of(user, customer)
@@ -327,6 +486,7 @@ def customer_360(user: Any, customer: Customer) -> Customer360:
         risk_history=risk_history,
         household_members=members,
         relations=relations,
+        related_parties=related_parties(customer, both_ways),
         policies=roles,
         timeline=timeline,
         can_see_policies=can_see_policies,

@@ -20,12 +20,19 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from policydesk.core.access import can, require, scope_to_user
+from policydesk.core.access import can, require, scope_to_user, visible_branch_ids
 from policydesk.core.audit import audit_record
 from policydesk.core.errors import DomainError
 from policydesk.core.masking import mask_email, mask_value
 from policydesk.customers.identity import masked, reveal
-from policydesk.customers.models import Consent, ContactKind, ContactPoint, Customer
+from policydesk.customers.models import (
+    Consent,
+    ContactKind,
+    ContactPoint,
+    Customer,
+    Household,
+    Relation,
+)
 from policydesk.policies.models import (
     CollectionAttempt,
     Disbursement,
@@ -67,6 +74,9 @@ class ExportSource:
     queryset: QuerySet[Any]
     branch_field: str | None  # None: not branch-scoped (products)
     fields: tuple[str, ...]  # values_list lookups, in the spec's column order
+    # Further branches a row reveals, each of which must be visible too (both customers of
+    # a relation).
+    also_scoped_by: tuple[str, ...] = ()
 
 
 SOURCES: dict[str, ExportSource] = {
@@ -89,8 +99,22 @@ SOURCES: dict[str, ExportSource] = {
             "liabilities",
             "segment",
             "source_system",
+            "household__number",
+            "preferred_language__code",
+            "dialect__code",
+            "vulnerability_flags",
+            "household__branch_id",  # read past the spec's columns: a hidden household is blank
             "id_number_last4",  # read past the spec's columns, for the masked form
         ),
+    ),
+    "households": ExportSource(
+        Household.objects.all(), "branch", ("number", "branch__code", "name")
+    ),
+    "relations": ExportSource(
+        Relation.objects.all(),
+        "customer__branch",
+        ("customer__number", "related__number", "kind"),
+        also_scoped_by=("related__branch",),
     ),
     "contacts": ExportSource(
         ContactPoint.objects.all(),
@@ -194,7 +218,10 @@ def export_rows(kind: str, user: Any) -> Iterator[list[str]]:
     queryset = source.queryset
     if source.branch_field is not None and user is not None:
         queryset = scope_to_user(queryset, user, branch_field=source.branch_field)
+        for branch_field in source.also_scoped_by:
+            queryset = scope_to_user(queryset, user, branch_field=branch_field)
     unmasked = user is None or can(user, "customers.view_identity")
+    visible = None if user is None else visible_branch_ids(user)
     names = KINDS[kind].names
     yield names
     rows = queryset.order_by("pk").values_list(*source.fields)
@@ -202,6 +229,9 @@ def export_rows(kind: str, user: Any) -> Iterator[list[str]]:
         out = [cell(value) for value in values[: len(names)]]
         if kind == "customers":
             out[6] = neutralise(reveal(values[6])) if unmasked else masked(values[-1])
+            if values[-2] is not None and visible is not None and values[-2] not in visible:
+                # The household of another branch: blank, which keeps it on re-import.
+                out[names.index("household_number")] = ""
         elif kind == "contacts" and not unmasked:
             raw = values[2]
             if values[1] == ContactKind.PHONE:

@@ -101,7 +101,7 @@ def read_csv(path: Path, file_name: str) -> TableFile:
         with handle:
             try:
                 for values in reader:
-                    if not any(value.strip() for value in values):
+                    if not "".join(values).strip():  # a blank line, or only blank cells
                         continue
                     yield reader.line_num, dict(zip(header, values, strict=False))
             except csv.Error as error:

@@ -1,7 +1,9 @@
 """Imports: start a job (store the file, queue the work) and run it.
 
 A file is applied all-or-nothing: rows are read, checked and resolved in chunks, and each
-chunk is written as soon as it is checked, all inside one transaction. When any row fails
+chunk is written as soon as it is checked (on PostgreSQL by a second thread, while the next
+chunk is read), all inside one transaction; the contact quality of the customers the file
+touched is refreshed once, at the end. When any row fails
 (and the user did not ask to apply the valid rows only) the rest of the file is still
 checked, for a complete report, and the transaction is rolled back. A dry run is rolled back
 too, after a full check against the database (so its counts say what an import would do).
@@ -29,7 +31,7 @@ from policydesk.core.errors import DomainError
 from policydesk.customers import quality
 from policydesk.org.models import Staff
 
-from .apply import Counts, upsert
+from .apply import ChunkWriter, Counts
 from .models import ImportJob, ImportStatus
 from .readers import UnreadableFile, file_format, open_table
 from .specs import KINDS
@@ -40,8 +42,9 @@ MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
 def chunk_rows() -> int:
-    # Bigger chunks amortise COPY and the merge on PostgreSQL; SQLite keeps IN lists short.
-    return 20_000 if connection.vendor == "postgresql" else 5_000
+    # Bigger chunks amortise COPY and the merge; lookups pass a chunk's keys as one parameter
+    # on PostgreSQL and SQLite (apply.in_values), other databases keep IN lists short.
+    return 20_000 if connection.vendor in ("postgresql", "sqlite") else 5_000
 
 
 def imports_dir() -> Path:
@@ -223,36 +226,39 @@ def _process(
     seen: dict[int, int] = {}  # hash of the business key → first row holding it
     key_column = spec.key[-1]
     with transaction.atomic():
-        for chunk in _chunks(rows, chunk_rows()):
-            parsed: list[ParsedRow] = []
-            for number, cells in chunk:
-                row = parse_row(spec, number, cells, report)
-                if row is None or not handler.check_row(row, report):
-                    continue
-                key = hash(tuple(row.values[name] for name in spec.key))
-                first = seen.setdefault(key, number)
-                if first != number:
-                    report.add(
-                        number,
-                        key_column,
-                        _("Same %(key)s as row %(row)s.")
-                        % {"key": ", ".join(spec.key), "row": first},
-                    )
-                    continue
-                parsed.append(row)
-            records = handler.resolve(parsed, context)
-            # After the first error an all-or-nothing file is only checked, not written.
-            if job.skip_invalid or not report.errors_total:
-                chunk_counts = upsert(handler.plan, records)
-                counts.add(chunk_counts)
-                _refresh_quality(chunk_counts.affected_customers)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, max(done, job.rows_total))
+        with ChunkWriter(handler.plan) as writer:
+            for chunk in _chunks(rows, chunk_rows()):
+                parsed: list[ParsedRow] = []
+                for number, cells in chunk:
+                    row = parse_row(spec, number, cells, report)
+                    if row is None or not handler.check_row(row, report):
+                        continue
+                    key = hash(tuple(row.values[name] for name in spec.key))
+                    first = seen.setdefault(key, number)
+                    if first != number:
+                        report.add(
+                            number,
+                            key_column,
+                            _("Same %(key)s as row %(row)s.")
+                            % {"key": ", ".join(spec.key), "row": first},
+                        )
+                        continue
+                    parsed.append(row)
+                records = handler.resolve(parsed, context)
+                # After the first error an all-or-nothing file is only checked, not written.
+                if job.skip_invalid or not report.errors_total:
+                    writer.write(records)  # on PostgreSQL while the next chunk is read
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, max(done, job.rows_total))
+            counts = writer.finish()
         refused = bool(report.errors_total) and not job.skip_invalid
         if refused or job.dry_run:
             transaction.set_rollback(True)
         else:
+            # Once for the whole file (a customer's rows may be spread over its chunks), as
+            # the nightly sweep would find it: see customers.quality.refresh_many.
+            quality.refresh_many(counts.affected_customers)
             audit_record(
                 action="imports.apply",
                 actor=job.uploaded_by,
@@ -268,9 +274,3 @@ def _process(
                 },
             )
     return counts, done
-
-
-def _refresh_quality(customer_ids: set[int]) -> None:
-    ordered = sorted(customer_ids)
-    for start in range(0, len(ordered), quality.CHUNK):
-        quality.refresh_for_customers(ordered[start : start + quality.CHUNK])

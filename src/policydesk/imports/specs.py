@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from policydesk.customers.models import (
+    VULNERABILITY_FLAGS,
     ConsentChannel,
     ConsentPurpose,
     ContactKind,
@@ -130,6 +131,31 @@ CUSTOMERS = KindSpec(
         Column("liabilities", ColumnType.DECIMAL, "Liabilities in CNY.", default="0"),
         choice("segment", Segment, "Customer segment.", default="mass"),
         text("source_system", "System the record comes from.", max_length=32),
+        text(
+            "household_number",
+            "Number of an existing household (households kind); blank leaves the customer's "
+            "household as it is.",
+            max_length=32,
+        ),
+        text(
+            "preferred_language",
+            "Code of the language the customer prefers to be served in (one of the "
+            "organisation's languages, e.g. `mandarin`); blank leaves it as it is.",
+            max_length=32,
+        ),
+        text(
+            "dialect",
+            "Code of the dialect the customer speaks (a language marked as a dialect, e.g. "
+            "`puxian`); blank leaves it as it is.",
+            max_length=32,
+        ),
+        Column(
+            "vulnerability_flags",
+            ColumnType.LIST,
+            "Vulnerability flags, separated by `;` (the counter and callbacks take extra care); "
+            "blank leaves them as they are.",
+            choices=tuple(VULNERABILITY_FLAGS),
+        ),
     ),
     key=("number",),
     example=(
@@ -149,6 +175,10 @@ CUSTOMERS = KindSpec(
             "0.00",
             "senior",
             "core-v8",
+            "",
+            "mandarin",
+            "puxian",
+            "elderly",
         ),
         (
             "C0000002",
@@ -166,6 +196,10 @@ CUSTOMERS = KindSpec(
             "350000.00",
             "affluent",
             "core-v8",
+            "",
+            "",
+            "",
+            "",
         ),
         (
             "C0000003",
@@ -183,6 +217,10 @@ CUSTOMERS = KindSpec(
             "0",
             "corporate",
             "group",
+            "",
+            "",
+            "",
+            "",
         ),
     ),
 )
@@ -506,11 +544,16 @@ DISBURSEMENTS = KindSpec(
     ),
 )
 
+# Households and relations are specified in their own module, built on the helpers above.
+from .specs_household import HOUSEHOLDS, RELATIONS  # noqa: E402
+
 # In dependency order: a kind's rows may refer to kinds listed before it.
 KINDS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (
+        HOUSEHOLDS,
         CUSTOMERS,
+        RELATIONS,
         CONTACTS,
         CONSENTS,
         PRODUCTS,

@@ -16,8 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Field, Model, QuerySet
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +25,8 @@ from policydesk.core.crypto import encrypt_text, search_hash
 from policydesk.core.errors import DomainError
 from policydesk.customers.contact_values import normalise_contact
 from policydesk.customers.identity import validate_id_number
-from policydesk.customers.models import Consent, ContactPoint, Customer
-from policydesk.org.models import Branch
+from policydesk.customers.models import Consent, ContactPoint, Customer, Household
+from policydesk.org.models import Branch, Language
 from policydesk.policies.models import (
     Agent,
     CollectionAttempt,
@@ -39,7 +38,7 @@ from policydesk.policies.models import (
     Product,
 )
 
-from .apply import UpsertPlan
+from .apply import UpsertPlan, in_values
 from .specs import KINDS, Column, ColumnType, KindSpec
 
 M = TypeVar("M", bound=Model)
@@ -243,6 +242,34 @@ def _cell_parser(column: Column) -> Callable[[str], Any]:
                 return parse_cell(column, text)
 
         return date
+    if kind == ColumnType.INTEGER:
+
+        def integer(text: str) -> Any:
+            if len(text) <= 9 and text.isdigit():
+                return int(text)
+            return parse_cell(column, text)
+
+        return integer
+    if kind == ColumnType.DECIMAL:
+        # "123.45" with no more whole digits than the column holds: the Decimal parse_decimal
+        # returns (two decimals already, so quantize changes nothing); the rest goes there.
+        whole_digits = column.max_digits - 2
+
+        def amount(text: str) -> Any:
+            whole, point, cents = text.partition(".")
+            if (
+                point
+                and len(cents) == 2
+                and 0 < len(whole) <= whole_digits
+                and whole.isdigit()
+                and cents.isdigit()
+                and whole.isascii()
+                and cents.isascii()
+            ):
+                return Decimal(text)
+            return parse_cell(column, text)
+
+        return amount
     return lambda text: parse_cell(column, text)
 
 
@@ -318,6 +345,13 @@ class Handler:
         return {number: pk for number, pk, branch in rows if context.can_see(branch)}
 
     @staticmethod
+    def _visible_households(numbers: Iterable[str], context: ImportContext) -> dict[str, int]:
+        rows = in_values(Household.objects.all(), "number", set(numbers) - {""}).values_list(
+            "number", "id", "branch_id"
+        )
+        return {number: pk for number, pk, branch in rows if context.can_see(branch)}
+
+    @staticmethod
     def _unknown(context: ImportContext, row: ParsedRow, column: str, what: str) -> None:
         context.report.add(
             row.number,
@@ -325,22 +359,6 @@ class Handler:
             _("Unknown %(what)s %(value)s, or one you may not see.")
             % {"what": what, "value": row.values[column]},
         )
-
-
-def in_values(queryset: QuerySet[M], field: str, values: Iterable[Any]) -> QuerySet[M]:
-    """`field IN values` for a whole chunk; on PostgreSQL one array parameter instead of
-    thousands of placeholders (whose conversion cost more than the query)."""
-    values = list(set(values))
-    if connection.vendor != "postgresql":
-        return queryset.filter(**{f"{field}__in": values})
-    model_field = queryset.model._meta.get_field(field)
-    assert isinstance(model_field, Field)  # noqa: S101 -- a concrete column, not a relation
-    column = model_field.column
-    table = queryset.model._meta.db_table
-    # Identifiers come from model metadata; the values travel as one bound parameter.
-    return queryset.extra(  # noqa: S610
-        where=[f'"{table}"."{column}" = ANY(%s)'], params=[values]
-    )
 
 
 def _fields(model: type[Model], exclude: Iterable[str] = ()) -> tuple[str, ...]:
@@ -369,6 +387,10 @@ class CustomerHandler(Handler):
             "liabilities",
             "segment",
             "source_system",
+            "household_id",
+            "preferred_language_id",
+            "dialect_id",
+            "vulnerability_flags",
         ),
         # The ciphertext differs on every encryption (random nonce): compare the keyed hash
         # and keep the stored ciphertext when it matches, so a re-import changes nothing.
@@ -389,11 +411,25 @@ class CustomerHandler(Handler):
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
         existing = {
-            number: (branch_id, hash_, bytes(encrypted))
-            for number, branch_id, hash_, encrypted in in_values(
+            number: (branch_id, hash_, bytes(encrypted), household_id, *kept)
+            for number, branch_id, hash_, encrypted, household_id, *kept in in_values(
                 Customer.objects.all(), "number", (row.values["number"] for row in rows)
-            ).values_list("number", "branch_id", "id_number_hash", "id_number_encrypted")
+            ).values_list(
+                "number",
+                "branch_id",
+                "id_number_hash",
+                "id_number_encrypted",
+                "household_id",
+                # Kept when the file leaves them blank (stored[4:7]).
+                "preferred_language_id",
+                "dialect_id",
+                "vulnerability_flags",
+            )
         }
+        languages = self._languages()
+        households = self._visible_households(
+            (row.values["household_number"] for row in rows), context
+        )
         records = []
         for row in rows:
             values = row.values
@@ -405,6 +441,18 @@ class CustomerHandler(Handler):
                 context.report.add(
                     row.number, "number", _("This customer number is held by another branch.")
                 )
+                continue
+            if values["household_number"]:
+                household_id = households.get(values["household_number"])
+                if household_id is None:
+                    self._unknown(context, row, "household_number", _("household"))
+                    continue
+            else:
+                # Blank keeps the household: a file from a system that knows no households
+                # must not undo the ones linked in PolicyDesk.
+                household_id = stored[3] if stored else None
+            service = self._service_needs(row, stored, languages, context)
+            if service is None:
                 continue
             hash_ = search_hash(values["id_number"])
             encrypted = (
@@ -429,11 +477,56 @@ class CustomerHandler(Handler):
                     "liabilities": Decimal(values["liabilities"]),
                     "segment": values["segment"],
                     "source_system": values["source_system"],
+                    "household_id": household_id,
+                    "preferred_language_id": service[0],
+                    "dialect_id": service[1],
+                    "vulnerability_flags": service[2],
                     "created_at": context.now,
                     "updated_at": context.now,
                 }
             )
         return records
+
+    @staticmethod
+    def _languages() -> dict[str, tuple[int, bool]]:
+        """Language code → (id, is a dialect); a few dozen rows, read once per chunk."""
+        return {
+            code: (pk, is_dialect)
+            for code, pk, is_dialect in Language.objects.values_list("code", "id", "is_dialect")
+        }
+
+    @staticmethod
+    def _service_needs(
+        row: ParsedRow,
+        stored: tuple[Any, ...] | None,
+        languages: dict[str, tuple[int, bool]],
+        context: ImportContext,
+    ) -> tuple[int | None, int | None, list[str]] | None:
+        """Preferred language, dialect and vulnerability flags of a row: a blank cell keeps
+        what is stored (a system that does not know them must not erase them), an unknown
+        code is an error naming the column (and the row is left out: None)."""
+        values = row.values
+        kept = stored[4:7] if stored else (None, None, [])
+        chosen: list[int | None] = []
+        for position, (column, dialect) in enumerate(
+            (("preferred_language", False), ("dialect", True))
+        ):
+            code = values[column]
+            if not code:
+                chosen.append(kept[position])
+                continue
+            found = languages.get(code)
+            if found is None or (dialect and not found[1]):
+                what = _("dialect") if dialect else _("language")
+                context.report.add(
+                    row.number,
+                    column,
+                    _("Unknown %(what)s %(value)s.") % {"what": what, "value": code},
+                )
+                return None
+            chosen.append(found[0])
+        flags = list(values["vulnerability_flags"] or kept[2] or [])
+        return chosen[0], chosen[1], flags
 
 
 class ContactHandler(Handler):
@@ -759,10 +852,15 @@ class DisbursementHandler(Handler):
         return records
 
 
+# Households and relations have their own module, built on the helpers above.
+from .handlers_household import HouseholdHandler, RelationHandler  # noqa: E402
+
 HANDLERS: dict[str, Handler] = {
     handler.spec.kind: handler
     for handler in (
+        HouseholdHandler(),
         CustomerHandler(),
+        RelationHandler(),
         ContactHandler(),
         ConsentHandler(),
         ProductHandler(),

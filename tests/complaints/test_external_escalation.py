@@ -1,0 +1,124 @@
+"""Escalations to the regulator, the HK Insurance Complaints Bureau and SG FIDReC: recorded,
+with warnings when a filing seems outside the body's limits or 6-month window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from policydesk.complaints import services
+from policydesk.complaints.models import Complaint, ExternalEscalation
+from policydesk.core.errors import ConflictError, DomainError
+from tests.complaints.conftest import Sale, days_later, decide, investigate, log
+from tests.conftest import World
+
+DECIDED_AT = days_later(8)  # 2026-09-09
+
+
+def decided(world: World, sale: Sale) -> Complaint:
+    complaint = investigate(log(world, sale), world.manager_a, days_later(1))
+    return decide(complaint, world.manager_a, DECIDED_AT)
+
+
+def record(world: World, complaint: Complaint, **extra: object) -> ExternalEscalation:
+    fields: dict[str, object] = {
+        "complaint": complaint,
+        "by": world.manager_a,
+        "at": days_later(60),
+    }
+    fields.update(extra)
+    return services.escalation_record(**fields)  # type: ignore[arg-type]
+
+
+def test_a_complaint_to_the_regulator_is_recorded_without_warnings(
+    world: World, sale: Sale
+) -> None:
+    escalation = record(
+        world,
+        decided(world, sale),
+        body="cn_regulator",
+        office="莆田监管分局",
+        reference="PT-2026-77",
+        filed_on=dt.date(2026, 10, 1),
+    )
+    assert escalation.warnings == []
+    assert escalation.outcome == "pending"
+    assert escalation.complaint.case.events.filter(parameters__external_body="cn_regulator")
+
+
+def test_an_icb_claim_within_hk_1_2m_and_6_months_has_no_warning(world: World, sale: Sale) -> None:
+    escalation = record(
+        world,
+        decided(world, sale),
+        body="hk_icb",
+        filed_on=dt.date(2026, 10, 20),
+        amount_claimed=Decimal("1200000"),
+        currency="HKD",
+    )
+    assert escalation.warnings == []
+
+
+def test_an_icb_claim_over_hk_1_2m_is_recorded_with_a_warning(world: World, sale: Sale) -> None:
+    escalation = record(
+        world,
+        decided(world, sale),
+        body="hk_icb",
+        filed_on=dt.date(2026, 10, 20),
+        amount_claimed=Decimal("1200000.01"),
+    )
+    assert escalation.currency == "HKD"
+    assert [w["code"] for w in escalation.warnings] == ["over_limit"]
+
+
+def test_a_fidrec_claim_over_s_150k_is_recorded_with_a_warning(world: World, sale: Sale) -> None:
+    escalation = record(
+        world,
+        decided(world, sale),
+        body="sg_fidrec",
+        filed_on=dt.date(2026, 10, 20),
+        amount_claimed=Decimal("150001"),
+        currency="SGD",
+    )
+    assert [w["code"] for w in escalation.warnings] == ["over_limit"]
+
+
+def test_a_filing_more_than_6_months_after_the_final_decision_is_warned(
+    world: World, sale: Sale
+) -> None:
+    complaint = decided(world, sale)
+    later = dt.datetime(2027, 3, 20, 10, 0, tzinfo=dt.UTC)  # recorded when the filing is known
+    on_the_last_day = record(
+        world, complaint, body="sg_fidrec", reference="F-1", filed_on=dt.date(2027, 3, 9), at=later
+    )
+    assert on_the_last_day.warnings == []
+    late = record(
+        world, complaint, body="sg_fidrec", reference="F-2", filed_on=dt.date(2027, 3, 10), at=later
+    )
+    assert [w["code"] for w in late.warnings] == ["filed_late"]
+
+
+def test_an_icb_filing_before_a_final_decision_is_warned(world: World, sale: Sale) -> None:
+    escalation = record(
+        world, log(world, sale), body="hk_icb", filed_on=dt.date(2026, 9, 5), at=days_later(5)
+    )
+    assert [w["code"] for w in escalation.warnings] == ["no_final_decision"]
+
+
+def test_a_filing_dated_in_the_future_is_refused(world: World, sale: Sale) -> None:
+    complaint = decided(world, sale)
+    with pytest.raises(DomainError) as refused:
+        record(world, complaint, body="hk_icb", filed_on=dt.date(2026, 11, 1), at=days_later(30))
+    assert refused.value.field == "filed_on"
+    assert not ExternalEscalation.objects.exists()
+
+
+def test_the_same_reference_is_not_recorded_twice(world: World, sale: Sale) -> None:
+    complaint = decided(world, sale)
+    record(world, complaint, body="cn_regulator", reference="R-1", filed_on=dt.date(2026, 10, 1))
+    with pytest.raises(ConflictError):
+        record(
+            world, complaint, body="cn_regulator", reference="R-1", filed_on=dt.date(2026, 10, 1)
+        )
+    assert ExternalEscalation.objects.count() == 1
