@@ -151,7 +151,7 @@ def e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(f"http://{HOST}:{port}", env, data_dir / "server.log")
     server.cli("migrate", "--noinput")
     server.cli("setup")
-    server.cli("demo", "load")
+    server.cli("demo", "load", timeout=900)  # population, enquiries and complaints
 
     log = server.log_path.open("w")
     process = subprocess.Popen(

@@ -140,6 +140,8 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "can_extend": can(request.user, "cases.sla.extend"),
         "visibilities": Visibility.choices,
         "attachments": list(case.attachments.select_related("uploaded_by")),
+        # The process-specific record that extends the case, when there is one.
+        "complaint": getattr(case, "complaint", None) if case.process.code == "complaint" else None,
     }
     if is_htmx(request):
         return render(request, "cases/detail.html#case-clocks", context)

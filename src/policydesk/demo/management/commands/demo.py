@@ -10,11 +10,13 @@ from django.utils import translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from policydesk.complaints.demo import complaints_demo
+from policydesk.complaints.models import Complaint
 from policydesk.core.request_context import RequestContext, bound_context
 from policydesk.demo.cases import load_demo_cases
 from policydesk.demo.load_population import DEFAULT_SEED, load_population
 from policydesk.demo.organisation import DEMO_PASSWORD, demo_logins, load_organisation
-from policydesk.org.models import Staff
+from policydesk.org.models import Branch, Staff
 from policydesk.org.second_factor import needs_second_factor
 
 DEFAULT_CUSTOMERS = 2000
@@ -74,7 +76,13 @@ class Command(BaseCommand):
             )
         seed = DEFAULT_SEED if options["seed"] is None else options["seed"]
         cases = load_demo_cases(seed=seed)
-        self.stdout.write(f"demo cases loaded: {cases}" if cases else "demo cases kept")
+        self.stdout.write(f"demo enquiries loaded: {cases}" if cases else "demo enquiries kept")
+        if Complaint.objects.exists():
+            self.stdout.write("demo complaints kept")
+        else:
+            branches = list(Branch.objects.filter(code__in=("xy", "lc")).order_by("code"))
+            made = complaints_demo(branches=branches, seed=seed)
+            self.stdout.write(f"demo complaints loaded: {len(made)}")
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")
