@@ -313,7 +313,9 @@ same load) rather than the seconds, and only differences well above the noise.
   40.7x to 11x (load 3).
 - *Tried and dropped:* a per-column closure fast path for parsing valid cells: no faster
   than the checked loop (7.1 against 6.4 µs a customer row, 10.4 against 10.2 µs a policy
-  row, CPU time).
+  row, CPU time); and on SQLite a 256 MB page cache for the import: at 100,000 customers
+  46 s against 70 s, at 200,000 policies 103 s against 70 s (load 5 to 8), no clear
+  direction, so not kept.
 
 **What limits it.** Per row the importer does in Python what COPY does in C, and more: CSV
 to a dict (4-6 µs), typed parsing and checks of 15-20 cells (6-10 µs), for customers the
@@ -324,8 +326,14 @@ four) and checks the foreign keys at commit (Django's constraints are deferred),
 raw baseline's unindexed table does not do. A third of COPY's speed means about 10 µs a
 row for everything: out of reach for one Python process; it needs the per-row work in C, or
 in parallel processes each checking a share of the file, and a machine whose cores are not
-shared. On SQLite the import of 1,000,000 customers is further slowed by the page cache
-(Django's default of 2 MB against about 500 MB of table and indexes).
+shared.
+
+**SQLite at 1,000,000 customers** (not in the table: run on its own, under load 6 to 12):
+the customers file took 880.4 s against 39.6 s raw (22x, 0.045 of raw speed), against 10.5x
+at 100,000; the run was stopped before its 2,000,000 policies (more than half an hour at that
+load). Besides the load, the page cache may limit it at that size (Django's default of
+2 MB against about 500 MB of table and indexes); a larger cache was only tried at 100,000,
+where the load hid any effect (above).
 """
 
 
@@ -656,7 +664,8 @@ def _machine_parts(parts: list[str], machine: dict[str, str]) -> None:
         "PostgreSQL is expected on 127.0.0.1:5432 as user `postgres` (trust auth); when it\n"
         "does not answer, its half is skipped with a message. The database\n"
         "`policydesk_bench` is dropped and created by each benchmark process: do not point\n"
-        "it at data you keep."
+        "it at data you keep. `POLICYDESK_BENCH_DB=policydesk_bench_search` (for example)\n"
+        "gives a benchmark its own database, so two can run at the same time."
     )
 
 
