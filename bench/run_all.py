@@ -480,22 +480,19 @@ def _customer_search_parts(searches: list[Result]) -> list[str]:
         "load (1 min) before → after",
     ]
     verdicts = []
+    kinds: list[Result] = []  # a run reports each kind of a scope, then the scope's "all"
     for r in searches:
         if r.notes["kind"] != "all":
+            kinds.append(r)
             continue
-        over = [
-            s.notes["kind"].replace("_", " ")
-            for s in searches
-            if s.database == r.database
-            and s.notes["scope"] == r.notes["scope"]
-            and s.notes["kind"] != "all"
-            and s.policydesk_s > goal
-        ]
+        over = [k.notes["kind"].replace("_", " ") for k in kinds if k.policydesk_s > goal]
+        kinds = []
         verdict = "met" if r.policydesk_s <= goal and not over else "**not met**"
         detail = f" (over 20 ms: {', '.join(over)})" if over else ""
+        load = " → ".join(f"{v:.1f}" for v in r.notes.get("load_1min", []))
         verdicts.append(
-            f"- {r.database}, {r.notes['customers']:,} customers, {r.notes['scope']} scope: "
-            f"p95 {r.policydesk_s * ms:.1f} ms, goal {verdict}{detail}"
+            f"- {r.database}, {r.notes['customers']:,} customers, {r.notes['scope']} scope, "
+            f"load {load}: p95 {r.policydesk_s * ms:.1f} ms, goal {verdict}{detail}"
         )
     mismatched = sum(r.notes.get("not_as_raw", 0) for r in searches if r.notes["kind"] == "all")
     checked = (

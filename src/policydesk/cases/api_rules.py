@@ -4,10 +4,13 @@ rules, staff capacities, absences, and one's own notifications."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Le
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import BeforeValidator, field_validator
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
@@ -29,6 +32,19 @@ from .models import (
 router = Router(tags=["case rules"])
 
 SLUG = r"^[a-z0-9_-]*$"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _json_integer(value: Any) -> Any:
+    # A JSON integer (55 or 55.0), never true or "55": a schema-violating value is refused,
+    # not coerced into something that then succeeds.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+StrictId = Annotated[int, Ge(1), Le(2**63 - 1), BeforeValidator(_json_integer)]
 Threshold = Literal["percent_elapsed", "warning", "breach", "age_over"]
 Action = Literal["notify", "reassign", "raise_priority", "escalate_to_manager"]
 Whom = Literal["assignee", "team", "branch_manager", "nobody"]
@@ -52,18 +68,18 @@ Method = Literal["round_robin", "least_loaded", "skills", "manual"]
 
 
 class LevelIn(Schema):
-    number: int = Field(ge=1, le=99)
+    number: JsonInt = Field(ge=1, le=99)
     clock_code: str = Field("", max_length=48, pattern=SLUG, description="Blank: any clock.")
     threshold: Threshold
-    percent: int = Field(
+    percent: JsonInt = Field(
         100, ge=1, le=100, description="Share of the target elapsed (percent_elapsed only)."
     )
-    age_hours: int = Field(24, ge=1, le=87600, description="Case age in hours (age_over only).")
+    age_hours: JsonInt = Field(24, ge=1, le=87600, description="Case age in hours (age_over only).")
     action: Action
     notify: Whom = "assignee"
     team_code: str = Field("", max_length=32, pattern=SLUG, description="Reassign only.")
     role: RoleCode = Field("", description="Reassign only.")
-    is_active: bool = True
+    is_active: bool = Field(True, strict=True)
 
 
 class LevelOut(Schema):
@@ -87,7 +103,7 @@ class LadderIn(Schema):
 
 class LadderPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
-    is_active: bool | None = None
+    is_active: bool | None = Field(None, strict=True)
 
 
 class LadderOut(Schema):
@@ -102,14 +118,14 @@ class RuleIn(Schema):
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     process: str = Field("", max_length=48, description="Process code; blank: any kind.")
     channel: Channel = ""
-    branch_id: Id | None = None
-    include_subtree: bool = False
+    branch_id: StrictId | None = None
+    include_subtree: bool = Field(False, strict=True)
     language: str = Field("", max_length=32, description="Language or dialect code.")
     skill: str = Field("", max_length=48, description="Skill code (skills-based method).")
     method: Method
     team_code: str = Field("", max_length=32, pattern=SLUG)
-    position: int = Field(0, ge=0, le=32767)
-    is_active: bool = True
+    position: JsonInt = Field(0, ge=0, le=32767)
+    is_active: bool = Field(True, strict=True)
 
 
 class RuleOut(Schema):
@@ -128,7 +144,9 @@ class RuleOut(Schema):
 
 
 class CapacityIn(Schema):
-    max_open_cases: int | None = Field(description="None removes the limit.", ge=0, le=10000)
+    max_open_cases: Annotated[int, Ge(0), Le(10000), BeforeValidator(_json_integer)] | None = Field(
+        description="None removes the limit."
+    )
 
 
 class CapacityOut(Schema):
@@ -137,10 +155,18 @@ class CapacityOut(Schema):
 
 
 class AbsenceIn(Schema):
-    staff_id: Id
+    staff_id: StrictId
     first_day: dt.date
-    days: int = Field(1, ge=1, le=366, description="Whole days, the first one included.")
+    days: JsonInt = Field(1, ge=1, le=366, description="Whole days, the first one included.")
     reason: str = Field("", max_length=200)
+
+    @field_validator("first_day", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        # Only "YYYY-MM-DD": lax parsing would take a number for a timestamp.
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError("a date as YYYY-MM-DD")
+        return value
 
 
 class AbsenceOut(Schema):

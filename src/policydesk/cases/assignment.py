@@ -127,8 +127,9 @@ def team_in_branch(branch_id: int, code: str) -> Team | None:
 def assign_automatically(case: Case, *, at: dt.datetime | None = None) -> Staff | None:
     """Give a new case to a team and a person by the first matching rule; return the person.
 
-    No matching rule: the case is left as opened. A matching rule but nobody eligible (or
-    the manual method): the case waits in the rule's team queue, with a note saying why.
+    No matching rule, or a case that already has an assignee: the case is left as it is.
+    A matching rule but nobody eligible (or the manual method): the case waits in the
+    rule's team queue, with a note saying why.
     """
     from . import services
 
@@ -136,6 +137,8 @@ def assign_automatically(case: Case, *, at: dt.datetime | None = None) -> Staff 
     rule = matching_rule(case)
     if rule is None:
         return None
+    if Case.objects.filter(pk=case.pk, assignee__isnull=False).exists():
+        return None  # already given to someone (e.g. escalated at opening): left as it is
     # The rule's row lock serialises assignments under one rule, so the round-robin cursor
     # and the open-case counts that capacity compares against are not read twice at once.
     rule = (

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from policydesk.core.audit import audit_record
 from policydesk.core.business_time import WorkingCalendar
@@ -48,6 +49,12 @@ from .models import (
 
 SWEEP_BATCH = 5000
 MAX_RECIPIENTS = 50
+# What the timeline says when a level's action could not be carried out.
+PROBLEMS = {
+    "team_missing": gettext_lazy("The team named by the level does not exist in this branch."),
+    "nobody_available": gettext_lazy("Nobody is available to take the case."),
+    "no_manager": gettext_lazy("No counter manager is present in the branch or its parent."),
+}
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,8 @@ def _apply(case: Case, level: EscalationLevel, hit: Reached, now: dt.datetime) -
         reason=reason[:300],
     )
     outcome, told = _act(case, level, now, reason)
+    problem = PROBLEMS.get(str(outcome.get("problem", "")))
+    body = f"{reason}. {problem}" if problem else reason
     case = Case.objects.select_related("assignee", "branch").get(pk=case.pk)
     if "priority" in outcome:
         case.priority = int(str(outcome["priority"]))
@@ -250,7 +259,7 @@ def _apply(case: Case, level: EscalationLevel, hit: Reached, now: dt.datetime) -
         EventType.ESCALATED,
         by=None,
         at=now,
-        body=reason,
+        body=body,
         level=level.number,
         threshold=level.threshold,
         clock=clock.code if clock else "",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .process import StateCategory
-
 
 # Cases the queues show: everything not yet resolved or closed (StateCategory.finished()).
 UNFINISHED = ~models.Q(category__in=["resolved", "closed"])
@@ -140,7 +140,7 @@ class Case(models.Model):
 
 
 class EventType(models.TextChoices):
-    OPENED = "opened", _("Opened")
+    OPENED = "opened", pgettext_lazy("case event", "Opened")
     TRANSITIONED = "transitioned", _("Status changed")
     COMMENTED = "commented", _("Comment")
     ATTACHED = "attached", _("Attachment added")

@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StateCategory(models.TextChoices):
     """What a state means to the clocks and queues, whatever the process calls it."""
 
-    OPEN = "open", _("Open")  # the work is with us; clocks run
+    OPEN = "open", pgettext_lazy("case status", "Open")  # the work is with us; clocks run
     WAITING_CUSTOMER = "waiting_customer", _("Waiting on customer")  # clocks pause by default
     WAITING_THIRD_PARTY = "waiting_third_party", _("Waiting on third party")  # e.g. a hospital
     PAUSED = "paused", _("Paused")  # e.g. appraisal or mediation: excluded by the rules

@@ -10,6 +10,8 @@ from django.utils import translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from policydesk.cases.process_services import processes_sync
+from policydesk.cases.rules_services import rules_sync
 from policydesk.complaints.demo import complaints_demo
 from policydesk.complaints.models import Complaint
 from policydesk.core.request_context import RequestContext, bound_context
@@ -75,6 +77,9 @@ class Command(BaseCommand):
                 f"{counts['policies']} policies in {seconds:.1f} s ({counts['quality']})"
             )
         seed = DEFAULT_SEED if options["seed"] is None else options["seed"]
+        # The shipped processes and rules (as `policydesk setup` loads them; idempotent).
+        processes_sync()
+        rules_sync()
         cases = load_demo_cases(seed=seed)
         self.stdout.write(f"demo enquiries loaded: {cases}" if cases else "demo enquiries kept")
         if Complaint.objects.exists():
