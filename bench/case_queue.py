@@ -130,23 +130,23 @@ def _populate(world: dict[str, Any], start: int, count: int) -> None:
                 next_warn_at, is_breached, first_contact_resolution, customer_id, policy_id,
                 language_id, opened_by_id)
             SELECT g, 'ZX-' || lpad(g::text, 9, '0'), %(process)s, %(version)s,
-                CASE WHEN g % 100 < 4 THEN %(s_open)s WHEN g % 100 < 6 THEN %(s_escalated)s
-                     WHEN g % 100 < 8 THEN %(s_waiting)s WHEN g % 100 < 21 THEN %(s_answered)s
+                CASE WHEN g %% 100 < 4 THEN %(s_open)s WHEN g %% 100 < 6 THEN %(s_escalated)s
+                     WHEN g %% 100 < 8 THEN %(s_waiting)s WHEN g %% 100 < 21 THEN %(s_answered)s
                      ELSE %(s_closed)s END,
-                CASE WHEN g % 100 < 6 THEN 'open' WHEN g % 100 < 8 THEN 'waiting_customer'
-                     WHEN g % 100 < 21 THEN 'resolved' ELSE 'closed' END,
-                (ARRAY['counter','phone','self_service','agent'])[1 + g % 4],
-                (%(counties)s::bigint[])[1 + g % 20],
-                (%(teams)s::bigint[])[1 + (g % 20) * 10],
-                CASE WHEN g % 3 = 0 THEN (%(staff)s::bigint[])[1 + (g % 20) * 10 + (g / 20) % 10]
+                CASE WHEN g %% 100 < 6 THEN 'open' WHEN g %% 100 < 8 THEN 'waiting_customer'
+                     WHEN g %% 100 < 21 THEN 'resolved' ELSE 'closed' END,
+                (ARRAY['counter','phone','self_service','agent'])[1 + g %% 4],
+                (%(counties)s::bigint[])[1 + g %% 20],
+                (%(teams)s::bigint[])[1 + (g %% 20) * 10],
+                CASE WHEN g %% 3 = 0 THEN (%(staff)s::bigint[])[1 + (g %% 20) * 10 + (g / 20) %% 10]
                      END,
                 '咨询 ' || g, '', 2, '', '[]'::jsonb, '', '', %(policy)s,
-                CASE WHEN g % 100 = 1 THEN 1 ELSE 0 END,
+                CASE WHEN g %% 100 = 1 THEN 1 ELSE 0 END,
                 now() - ((%(last)s - g) * interval '10 seconds'),
                 NULL, NULL, NULL, now(),
-                CASE WHEN g % 100 < 8 THEN now() + ((g % 97) * interval '1 hour') END,
-                CASE WHEN g % 100 < 8 THEN now() + ((g % 97 - 5) * interval '1 hour') END,
-                g % 100 IN (2, 5), NULL, NULL, NULL, NULL, NULL
+                CASE WHEN g %% 100 < 8 THEN now() + ((g %% 97) * interval '1 hour') END,
+                CASE WHEN g %% 100 < 8 THEN now() + ((g %% 97 - 5) * interval '1 hour') END,
+                g %% 100 IN (2, 5), NULL, NULL, NULL, NULL, NULL
             FROM generate_series(%(first)s, %(last)s) AS g
             """,
             params,
@@ -156,7 +156,7 @@ def _populate(world: dict[str, Any], start: int, count: int) -> None:
             INSERT INTO cases_caseevent (case_id, type, at, actor_id, visibility, body, parameters)
             SELECT %(first)s + (e / {EVENTS_PER_CASE}),
                 (ARRAY['opened','clock_started','assigned','commented','transitioned'])
-                    [1 + e % {EVENTS_PER_CASE}],
+                    [1 + e %% {EVENTS_PER_CASE}],
                 now(), NULL, 'internal', '', '{{}}'::jsonb
             FROM generate_series(0, (%(last)s - %(first)s + 1) * {EVENTS_PER_CASE} - 1) AS e
             """,
@@ -240,6 +240,9 @@ def _api(user: Any) -> Callable[[], int]:
 
     client = Client()
     client.force_login(user)
+    session = client.session
+    session["pd_login_at"] = time.time()  # the absolute session lifetime starts at log-in
+    session.save()
 
     def run() -> int:
         response = client.get("/api/v1/cases", {"view": "open"})

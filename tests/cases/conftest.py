@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from policydesk.cases.models import Process
 from policydesk.cases.process_services import processes_sync
@@ -32,3 +34,10 @@ def enquiry(processes: dict[str, Process]) -> Process:
 def _data_dir(settings: Any, tmp_path: Path) -> None:
     """Attachments go to a temporary DATA_DIR."""
     settings.DATA_DIR = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Texts written into timelines are read in English by these tests."""
+    with translation.override("en"):
+        yield

@@ -34,6 +34,7 @@ def test_a_refused_step_shows_every_missing_guard_and_moves_nothing(
         process=complaint, channel="counter", branch=world.branch_a, subject="s", by=None
     )
     client = signed_in(world.teller_a)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = client.post(f"/cases/{case.pk}/transition/", {"transition": "accept"}, follow=True)
     assert "Checklist item not done" in response.content.decode()
     case.refresh_from_db()

@@ -355,7 +355,7 @@ def test_the_ladder_pages_work_for_the_head_of_service(world: World, complaint: 
     level = EscalationLevel.objects.get()
     page = client.get(f"/rules/escalation/levels/{level.pk}/").content.decode()
     assert '<label for="id_threshold">' in page
-    listing = client.get("/rules/escalation/").content.decode()
+    listing = client.get("/rules/escalation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "投诉升级阶梯" in listing and "Raise priority" in listing
     assert signed_in(world.teller_a).get("/rules/escalation/").status_code == 403
 

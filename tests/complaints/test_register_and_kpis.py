@@ -60,6 +60,7 @@ def test_the_register_page_shows_the_kpis_with_their_divisor_in_bounded_queries(
     for _ in range(5):
         log(world, sale)
     client = signed_in(world.manager_a)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.get("/complaints/")  # warm the session and permission caches
     with django_assert_max_num_queries(25):
         response = client.get("/complaints/")
