@@ -64,8 +64,9 @@ class Command(BaseCommand):
         created = load_organisation()
         self.stdout.write("demo organisation loaded" if created else "demo organisation kept")
         started = time.monotonic()
+        customers = DEFAULT_CUSTOMERS if options["customers"] is None else options["customers"]
         counts = load_population(
-            customers=DEFAULT_CUSTOMERS if options["customers"] is None else options["customers"],
+            customers=customers,
             seed=DEFAULT_SEED if options["seed"] is None else options["seed"],
         )
         if counts is None:
@@ -80,13 +81,17 @@ class Command(BaseCommand):
         # The shipped processes and rules (as `policydesk setup` loads them; idempotent).
         processes_sync()
         rules_sync()
-        cases = load_demo_cases(seed=seed)
+        # Cases scale with the population: 120 enquiries a branch and 60 complaints for the
+        # default 2,000 customers, a handful for a small test population.
+        cases = load_demo_cases(seed=seed, per_branch=max(2, min(120, customers // 16)))
         self.stdout.write(f"demo enquiries loaded: {cases}" if cases else "demo enquiries kept")
         if Complaint.objects.exists():
             self.stdout.write("demo complaints kept")
         else:
             branches = list(Branch.objects.filter(code__in=("xy", "lc")).order_by("code"))
-            made = complaints_demo(branches=branches, seed=seed)
+            made = complaints_demo(
+                branches=branches, seed=seed, count=max(2, min(60, customers // 33))
+            )
             self.stdout.write(f"demo complaints loaded: {len(made)}")
 
     def _print_logins(self) -> None:
