@@ -166,6 +166,8 @@ SOURCES: dict[str, ExportSource] = {
             "currency",
             "payment_mode",
             "payment_method",
+            "agent__code",
+            "intermediary__code",
         ),
     ),
     "premiums": ExportSource(
