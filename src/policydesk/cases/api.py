@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.customers.models import Customer
@@ -232,10 +232,6 @@ def case_out(case: Case) -> dict[str, Any]:
     }
 
 
-def _as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
-    return schema.model_validate(data).model_dump(mode="json")
-
-
 def _fresh(actor: Any, case_id: int) -> dict[str, Any]:
     return case_out(selectors.case_get(actor, case_id))
 
@@ -317,7 +313,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Any:
             tags=payload.tags,
             by=actor,
         )
-        return 201, _as_json(CaseOut, case_out(case))
+        return 201, as_json(CaseOut, case_out(case))
 
     status, body = run_idempotent(
         request, actor_id=actor.pk, operation="case.create", payload=payload.dict(), create=create
@@ -376,7 +372,7 @@ def case_comment(request: HttpRequest, case_id: Id, payload: CommentIn) -> Any:
         event = services.case_comment(
             case=case, body=payload.body, visibility=payload.visibility, by=actor
         )
-        return 201, _as_json(EventOut, event_out(event))
+        return 201, as_json(EventOut, event_out(event))
 
     status, body = run_idempotent(
         request,

@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, field_validator
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
 from policydesk.core.errors import NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.org.models import Branch, Language, Skill, Staff
@@ -248,10 +248,6 @@ def notification_out(notification: Notification) -> dict[str, Any]:
     }
 
 
-def _json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
-    return schema.model_validate(data).model_dump(mode="json")
-
-
 def _by_code(model: type[Process] | type[Language] | type[Skill], code: str) -> Any:
     if not code:
         return None
@@ -286,7 +282,7 @@ def ladder_create(request: HttpRequest, payload: LadderIn) -> Any:
         if process is None:
             raise NotVisible("Not found.")
         ladder = rules_services.ladder_create(process=process, name=payload.name, by=actor)
-        return 201, _json(LadderOut, ladder_out(ladder))
+        return 201, as_json(LadderOut, ladder_out(ladder))
 
     status, body = run_idempotent(
         request,
@@ -323,7 +319,7 @@ def level_create(request: HttpRequest, ladder_id: Id, payload: LevelIn) -> Any:
 
     def create() -> tuple[int, dict[str, Any]]:
         level = rules_services.level_create(ladder=ladder, values=payload.dict(), by=actor)
-        return 201, _json(LevelOut, level_out(level))
+        return 201, as_json(LevelOut, level_out(level))
 
     status, body = run_idempotent(
         request,
@@ -381,7 +377,7 @@ def rule_create(request: HttpRequest, payload: RuleIn) -> Any:
 
     def create() -> tuple[int, dict[str, Any]]:
         rule = rules_services.rule_create(values=_rule_values(actor, payload), by=actor)
-        return 201, _json(RuleOut, rule_out(rule))
+        return 201, as_json(RuleOut, rule_out(rule))
 
     status, body = run_idempotent(
         request,
@@ -462,7 +458,7 @@ def absence_create(request: HttpRequest, payload: AbsenceIn) -> Any:
             reason=payload.reason,
             by=actor,
         )
-        return 201, _json(AbsenceOut, absence_out(absence))
+        return 201, as_json(AbsenceOut, absence_out(absence))
 
     status, body = run_idempotent(
         request,

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.customers.models import Customer
@@ -248,10 +248,6 @@ def complaint_out(complaint: Complaint) -> dict[str, Any]:
     }
 
 
-def _as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
-    return schema.model_validate(data).model_dump(mode="json")
-
-
 def _fresh(actor: Any, complaint_id: int) -> dict[str, Any]:
     return complaint_out(selectors.complaint_get(actor, complaint_id))
 
@@ -360,7 +356,7 @@ def complaint_create(request: HttpRequest, payload: ComplaintIn) -> Any:
             regulator_received_on=payload.regulator_received_on,
             by=actor,
         )
-        return 201, _as_json(ComplaintOut, complaint_out(complaint))
+        return 201, as_json(ComplaintOut, complaint_out(complaint))
 
     status, body = run_idempotent(
         request,
@@ -501,7 +497,7 @@ def escalation_create(request: HttpRequest, complaint_id: Id, payload: Escalatio
             outcome_on=payload.outcome_on,
             by=actor,
         )
-        return 201, _as_json(EscalationOut, escalation_out(escalation))
+        return 201, as_json(EscalationOut, escalation_out(escalation))
 
     status, body = run_idempotent(
         request,

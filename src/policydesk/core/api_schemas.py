@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
@@ -35,3 +35,8 @@ ERRORS: dict[int, type[Schema]] = {
     422: ErrorOut,
 }
 CREATE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 409: ErrorOut}
+
+
+def as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+    """An answer as stored for an idempotent replay: plain JSON (dates as ISO strings)."""
+    return schema.model_validate(data).model_dump(mode="json")

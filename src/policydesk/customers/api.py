@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 
 from policydesk.core.access import require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
 from policydesk.core.errors import fields_renamed
 from policydesk.core.idempotency import run_idempotent
 from policydesk.org.selectors import branch_get
@@ -200,11 +200,6 @@ class ConsentIn(Schema):
     granted: bool
     source: str = Field(min_length=1, max_length=64)
     evidence: str = Field("", max_length=300)
-
-
-def as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
-    """The answer as stored for an idempotent replay: plain JSON (dates as ISO strings)."""
-    return schema.model_validate(data).model_dump(mode="json")
 
 
 def customer_out(customer: Customer) -> dict[str, Any]:
