@@ -114,6 +114,10 @@ INSTALLED_APPS = [
     "policydesk.imports",
     "policydesk.cases",
     "policydesk.complaints",
+    "policydesk.newbusiness",
+    "policydesk.servicing",
+    "policydesk.claims",
+    "policydesk.counter",
     "policydesk.demo",
 ]
 

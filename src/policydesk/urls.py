@@ -17,4 +17,8 @@ urlpatterns = [
     path("", include("policydesk.imports.urls")),
     path("", include("policydesk.cases.urls")),
     path("", include("policydesk.complaints.urls")),
+    path("", include("policydesk.newbusiness.urls")),
+    path("", include("policydesk.servicing.urls")),
+    path("", include("policydesk.claims.urls")),
+    path("", include("policydesk.counter.urls")),
 ]

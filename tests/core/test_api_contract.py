@@ -41,6 +41,11 @@ STATE_DEPENDENT = (
     "/processes/",
     "/attachments",  # whether a file's content is of an allowed type is not an OpenAPI matter
     "/complaints",  # needs the published complaint process; a step needs the complaint's state
+    # The processes on the engine: a step is allowed only in the record's current state.
+    "/newbusiness/",
+    "/servicing/",
+    "/claims/",
+    "/counter/",
 )
 
 

@@ -8,6 +8,7 @@ the test fails on a parameter it does not know, so a new page cannot skip the wa
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import re
 from collections.abc import Iterator
@@ -143,7 +144,28 @@ def branch_a_secrets(world: World) -> dict[str, str]:
         "team_id": str(team_a.pk),
         "name": "audit-verify",
         **rules_targets(world, staff_a, case_a, SECRET),
+        **_process_app_targets(world, staff_a, customer_a, policy_a),
     }
+
+
+PROCESS_APPS = ("newbusiness", "servicing", "claims", "counter")
+
+
+def _process_app_targets(
+    world: World, staff_a: Staff, customer_a: Any, policy_a: Any
+) -> dict[str, str]:
+    """Each process app's own branch-A objects: tests/<app>/leak_targets.py, when it exists,
+    has `leak_targets(world, staff_a, customer_a, policy_a, secret) -> {parameter: id}`."""
+    targets: dict[str, str] = {}
+    for app in PROCESS_APPS:
+        try:
+            module = importlib.import_module(f"tests.{app}.leak_targets")
+        except ModuleNotFoundError as missing:
+            if missing.name not in (f"tests.{app}", f"tests.{app}.leak_targets"):
+                raise
+            continue
+        targets.update(module.leak_targets(world, staff_a, customer_a, policy_a, SECRET))
+    return targets
 
 
 def assert_case_untouched(targets: dict[str, str]) -> None:

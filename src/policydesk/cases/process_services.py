@@ -166,8 +166,11 @@ def _load_toml(path: Path) -> dict[str, Any]:
 def sla_policies_sync() -> int:
     """Add the shipped SLA policies the database lacks; changed ones are left alone."""
     added = 0
-    data = _load_toml(DEFAULTS_DIR / "sla_policies.toml")
-    for code, item in data["policies"].items():
+    # sla_policies.toml and one sla_policies_<app>.toml per process family.
+    shipped: dict[str, Any] = {}
+    for path in sorted(DEFAULTS_DIR.glob("sla_policies*.toml")):
+        shipped.update(_load_toml(path)["policies"])
+    for code, item in shipped.items():
         if SlaPolicy.objects.filter(code=code).exists():
             continue
         policy = SlaPolicy.objects.create(
@@ -201,7 +204,7 @@ def processes_sync() -> int:
     sla_policies_sync()
     added = 0
     for path in sorted(DEFAULTS_DIR.glob("*.toml")):
-        if path.name in ("sla_policies.toml", "rules.toml"):  # not processes
+        if path.name.startswith(("sla_policies", "rules")):  # SLA policies and case rules
             continue
         data = _load_toml(path)
         meta = data["process"]

@@ -366,8 +366,13 @@ def rules_sync() -> dict[str, int]:
     """Create the shipped ladders and assignment rules the database lacks (a process that has
     a ladder, a rule whose name exists, are left as they are; a rule naming a language,
     skill or branch this installation lacks is skipped). Run after processes_sync."""
-    with RULES_FILE.open("rb") as handle:
-        data = tomllib.load(handle)
+    # rules.toml and one rules_<app>.toml per process family.
+    data: dict[str, Any] = {"ladders": {}, "rules": []}
+    for path in sorted(RULES_FILE.parent.glob("rules*.toml")):
+        with path.open("rb") as handle:
+            part = tomllib.load(handle)
+        data["ladders"].update(part.get("ladders", {}))
+        data["rules"].extend(part.get("rules", []))
     added = {"ladders": 0, "levels": 0, "rules": 0, "skipped": 0}
     for code, item in data.get("ladders", {}).items():
         process = Process.objects.filter(code=code).first()

@@ -12,12 +12,16 @@ from .api_errors import install_error_handlers
 def build_api() -> NinjaAPI:
     from policydesk.cases.api import router as cases_router
     from policydesk.cases.api_rules import router as case_rules_router
+    from policydesk.claims.api import router as claims_router
     from policydesk.complaints.api import router as complaints_router
     from policydesk.core.api_platform import router as platform_router
+    from policydesk.counter.api import router as counter_router
     from policydesk.customers.api import router as customers_router
     from policydesk.imports.api import router as imports_router
+    from policydesk.newbusiness.api import router as newbusiness_router
     from policydesk.org.api import router as org_router
     from policydesk.policies.api import router as policies_router
+    from policydesk.servicing.api import router as servicing_router
 
     api = NinjaAPI(
         title="PolicyDesk API",
@@ -42,6 +46,10 @@ def build_api() -> NinjaAPI:
     api.add_router("/", cases_router)
     api.add_router("/", case_rules_router)
     api.add_router("/", complaints_router)
+    api.add_router("/", newbusiness_router)
+    api.add_router("/", servicing_router)
+    api.add_router("/", claims_router)
+    api.add_router("/", counter_router)
     return api
 
 

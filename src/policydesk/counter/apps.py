@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CounterConfig(AppConfig):
+    name = "policydesk.counter"
+    label = "counter"
+    verbose_name = _("Counter")
