@@ -204,8 +204,18 @@ def _pd_queue(user: Any, view: str) -> Callable[[], int]:
     def run() -> int:
         _fresh(user)
         queue = case_queue(user, view)
-        for case in queue.page.items:  # what cases/queue.html reads
-            _ = (case.process.name, case.state.name, case.assignee, case.customer, case.team)
+        for case in queue.page.items:  # what cases/queue.html reads of each row
+            _ = (
+                case.number,
+                case.subject,
+                case.customer.name if case.customer else "",
+                case.process.name,
+                case.state.name,
+                case.get_priority_display(),
+                str(case.assignee) if case.assignee else "",
+                case.is_breached,
+                case.next_due_at,
+            )
         return queue.count.value
 
     return run

@@ -268,6 +268,11 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "policydesk.core.staticfiles.PackageFilesFinder",  # plotly.min.js from the plotly package
+]
 
 # --- Security headers -----------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {

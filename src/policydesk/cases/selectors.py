@@ -13,13 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from policydesk.core.access import get_visible, require, scope_to_user
 from policydesk.core.errors import NotVisible
-from policydesk.core.pagination import BoundedCount, Page, bounded_count, keyset_page
+from policydesk.core.pagination import (
+    COUNT_BOUND,
+    BoundedCount,
+    Page,
+    bounded_count,
+    keyset_page,
+)
 
 from .models import Case, CaseClock, CaseEvent, Process, StateCategory
 
@@ -133,6 +139,45 @@ def _apply(queryset: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
     return queryset
 
 
+# What the queue page (cases/queue.html) and the API list (api.summary_out) read of a case
+# and its relations, and nothing else: the description and resolution, the customer's
+# sealed ID number or the assignee's password hash have no business in a list, and every
+# column left out is one less to send and to set on 50 rows. The team is not joined: the
+# list shows team_id at most. A new column on the list goes here, or each row costs a query
+# (tests/cases/test_queues.py pins the page's and the API's query counts).
+QUEUE_FIELDS = (
+    "number",
+    "subject",
+    "category",
+    "channel",
+    "priority",
+    "branch",
+    "team",
+    "customer",
+    "next_due_at",
+    "is_breached",
+    "escalation_level",
+    "opened_at",
+    "process__code",
+    "process__name",
+    "state__code",
+    "state__name",
+    "assignee__username",
+    "assignee__display_name",
+    "customer__name",
+)
+
+
+class _BoundedCountOf(Subquery):
+    """COUNT(*) over the queue's first bound + 1 ids, as a scalar subquery of the page's
+    statement: it does not refer to the outer row, so the database evaluates it once
+    (PostgreSQL: an InitPlan; SQLite: a non-correlated subquery), and page and count are
+    one round trip."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS bounded)"
+    output_field = IntegerField()
+
+
 def case_queue(
     user: Any,
     view: str = "open",
@@ -142,18 +187,32 @@ def case_queue(
     limit: int = 50,
     now: dt.datetime | None = None,
 ) -> Queue:
-    """One page of a queue view with its bounded count; the rows carry what the list shows."""
+    """One page of a queue view with its bounded count; the rows carry what the list shows.
+
+    One statement: the page (keyset, id order, the columns of QUEUE_FIELDS) with the
+    bounded count of the whole view as a column of each row. Only a page after the last
+    one (no rows, `after` given) needs the count on its own."""
     if view not in VIEWS:
         view = "open"
     filters = filters or QueueFilters()
     now = now or timezone.now()
     queryset = _apply(cases_visible(user).filter(_view_filter(user, view, now)), filters)
+    counted = _BoundedCountOf(queryset.order_by().values("pk")[: COUNT_BOUND + 1])
     page = keyset_page(
-        queryset.select_related("process", "state", "assignee", "team", "customer"),
+        queryset.select_related("process", "state", "assignee", "customer")
+        .only(*QUEUE_FIELDS)
+        .annotate(queue_count=counted),
         after=after,
         limit=limit,
     )
-    return Queue(view=view, page=page, count=bounded_count(queryset), filters=filters)
+    if page.items:
+        value = int(page.items[0].queue_count)  # type: ignore[attr-defined]
+        count = BoundedCount(value=min(value, COUNT_BOUND), exceeds=value > COUNT_BOUND)
+    elif after is None:
+        count = BoundedCount(value=0, exceeds=False)
+    else:
+        count = bounded_count(queryset)
+    return Queue(view=view, page=page, count=count, filters=filters)
 
 
 def case_timeline(user: Any, case: Case, *, internal: bool = True) -> list[CaseEvent]:
