@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "policydesk.servicing",
     "policydesk.claims",
     "policydesk.counter",
+    "policydesk.callbacks",
+    "policydesk.monitoring",
     "policydesk.demo",
 ]
 

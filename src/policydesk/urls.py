@@ -21,4 +21,6 @@ urlpatterns = [
     path("", include("policydesk.servicing.urls")),
     path("", include("policydesk.claims.urls")),
     path("", include("policydesk.counter.urls")),
+    path("", include("policydesk.callbacks.urls")),
+    path("", include("policydesk.monitoring.urls")),
 ]

@@ -46,6 +46,8 @@ STATE_DEPENDENT = (
     "/servicing/",
     "/claims/",
     "/counter/",
+    "/callbacks/",
+    "/monitoring/",
 )
 
 

@@ -148,7 +148,7 @@ def branch_a_secrets(world: World) -> dict[str, str]:
     }
 
 
-PROCESS_APPS = ("newbusiness", "servicing", "claims", "counter")
+PROCESS_APPS = ("newbusiness", "servicing", "claims", "counter", "callbacks", "monitoring")
 
 
 def _process_app_targets(

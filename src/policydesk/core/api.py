@@ -10,6 +10,7 @@ from .api_errors import install_error_handlers
 
 
 def build_api() -> NinjaAPI:
+    from policydesk.callbacks.api import router as callbacks_router
     from policydesk.cases.api import router as cases_router
     from policydesk.cases.api_rules import router as case_rules_router
     from policydesk.claims.api import router as claims_router
@@ -18,6 +19,7 @@ def build_api() -> NinjaAPI:
     from policydesk.counter.api import router as counter_router
     from policydesk.customers.api import router as customers_router
     from policydesk.imports.api import router as imports_router
+    from policydesk.monitoring.api import router as monitoring_router
     from policydesk.newbusiness.api import router as newbusiness_router
     from policydesk.org.api import router as org_router
     from policydesk.policies.api import router as policies_router
@@ -50,6 +52,8 @@ def build_api() -> NinjaAPI:
     api.add_router("/", servicing_router)
     api.add_router("/", claims_router)
     api.add_router("/", counter_router)
+    api.add_router("/", callbacks_router)
+    api.add_router("/", monitoring_router)
     return api
 
 
