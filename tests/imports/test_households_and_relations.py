@@ -422,3 +422,26 @@ def test_the_customer_360_shows_the_household_and_a_relation_from_both_sides(
     assert [(r.label, r.customer) for r in of_father.related_parties] == [("Child", daughter)]
     # Recorded only on the employee's side, shown on the employer's too.
     assert [(r.label, r.customer) for r in of_employer.related_parties] == [("Employee", daughter)]
+
+
+def test_joining_a_household_by_import_clears_the_shared_number_between_its_members(
+    world: World,
+) -> None:
+    from policydesk.customers import services as customer_services
+    from policydesk.customers.models import ContactDefect
+
+    import_examples(world.admin, "households", "customers")
+    first, second = (Customer.objects.get(number=n) for n in ("C0000001", "C0000002"))
+    for member in (first, second):
+        customer_services.contact_add(
+            customer=member, kind="phone", raw="13905941234", is_primary=True, by=None
+        )
+    shared = ContactDefect.objects.filter(
+        customer__in=(first, second), code="shared_number", resolved_at__isnull=True
+    )
+    assert shared.count() == 2  # unrelated customers with one number: the agent's phone?
+
+    job = run_import(world.admin, "customers", customers_in_household())
+
+    assert job.status == "done", job.report["errors"]
+    assert not shared.exists()  # a family's number now, fixed in the same import

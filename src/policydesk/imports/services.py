@@ -258,7 +258,7 @@ def _process(
         else:
             # Once for the whole file (a customer's rows may be spread over its chunks), as
             # the nightly sweep would find it: see customers.quality.refresh_many.
-            quality.refresh_many(counts.affected_customers)
+            quality.refresh_many(counts.affected_customers | context.quality_affected)
             audit_record(
                 action="imports.apply",
                 actor=job.uploaded_by,

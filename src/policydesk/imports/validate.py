@@ -76,6 +76,9 @@ class ImportContext:
     user: Any  # the acting Staff, or None for the command line run by an operator
     report: Report
     now: dt.datetime = field(default_factory=timezone.now)
+    # Stored customers whose contact quality a row changes without touching a contact point
+    # (a new household makes a shared number a family's, not a defect).
+    quality_affected: set[int] = field(default_factory=set)
     _branches: dict[str, int] | None = None
     _visible: frozenset[int] | bool | None = False
 
@@ -410,22 +413,24 @@ class CustomerHandler(Handler):
         return True
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
-        existing = {
-            number: (branch_id, hash_, bytes(encrypted), household_id, *kept)
-            for number, branch_id, hash_, encrypted, household_id, *kept in in_values(
-                Customer.objects.all(), "number", (row.values["number"] for row in rows)
-            ).values_list(
-                "number",
-                "branch_id",
-                "id_number_hash",
-                "id_number_encrypted",
-                "household_id",
-                # Kept when the file leaves them blank (stored[4:7]).
-                "preferred_language_id",
-                "dialect_id",
-                "vulnerability_flags",
-            )
-        }
+        ids: dict[str, int] = {}
+        existing = {}
+        for number, pk, branch_id, hash_, encrypted, household_id, *kept in in_values(
+            Customer.objects.all(), "number", (row.values["number"] for row in rows)
+        ).values_list(
+            "number",
+            "id",
+            "branch_id",
+            "id_number_hash",
+            "id_number_encrypted",
+            "household_id",
+            # Kept when the file leaves them blank (stored[4:7]).
+            "preferred_language_id",
+            "dialect_id",
+            "vulnerability_flags",
+        ):
+            ids[number] = pk
+            existing[number] = (branch_id, hash_, bytes(encrypted), household_id, *kept)
         languages = self._languages()
         households = self._visible_households(
             (row.values["household_number"] for row in rows), context
@@ -451,6 +456,8 @@ class CustomerHandler(Handler):
                 # Blank keeps the household: a file from a system that knows no households
                 # must not undo the ones linked in PolicyDesk.
                 household_id = stored[3] if stored else None
+            if stored is not None and stored[3] != household_id:
+                context.quality_affected.add(ids[values["number"]])
             service = self._service_needs(row, stored, languages, context)
             if service is None:
                 continue
