@@ -9,7 +9,8 @@ from django.utils import translation
 
 from policydesk.core.models import AuditEvent
 from policydesk.core.request_context import RequestContext, bound_context
-from policydesk.customers.models import Customer, Household, Relation
+from policydesk.customers import services as customer_services
+from policydesk.customers.models import ContactDefect, Customer, Household, Relation
 from policydesk.customers.selectors import customer_360
 from policydesk.demo.load_population import load_population
 from policydesk.demo.organisation import load_organisation
@@ -427,9 +428,6 @@ def test_the_customer_360_shows_the_household_and_a_relation_from_both_sides(
 def test_joining_a_household_by_import_clears_the_shared_number_between_its_members(
     world: World,
 ) -> None:
-    from policydesk.customers import services as customer_services
-    from policydesk.customers.models import ContactDefect
-
     import_examples(world.admin, "households", "customers")
     first, second = (Customer.objects.get(number=n) for n in ("C0000001", "C0000002"))
     for member in (first, second):
