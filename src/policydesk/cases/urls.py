@@ -30,6 +30,16 @@ urlpatterns = [
         name="version_edit",
     ),
     path(
+        "processes/<int:process_id>/versions/<int:number>/form/",
+        views_process.version_form,
+        name="version_form",
+    ),
+    path(
+        "processes/<int:process_id>/versions/<int:number>/discard/",
+        views_process.version_discard,
+        name="version_discard",
+    ),
+    path(
         "processes/<int:process_id>/versions/<int:number>/publish/",
         views_process.version_publish,
         name="version_publish",

@@ -16,10 +16,10 @@ from policydesk.core.access import can, require
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.org.models import Staff
 
-from . import process_services, selectors
-from .definitions import read_definition
+from . import process_forms, process_services, selectors
+from .definitions import REQUIRABLE_FIELDS, read_definition
 from .diagram import process_diagram
-from .models import ProcessVersion
+from .models import ProcessVersion, StateCategory
 
 
 def _staff(request: HttpRequest) -> Staff:
@@ -71,7 +71,7 @@ def process_draft(request: HttpRequest, process_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("cases:process", process_id=process.pk)
-    return redirect("cases:version_edit", process_id=process.pk, number=draft.number)
+    return redirect("cases:version_form", process_id=process.pk, number=draft.number)
 
 
 @login_required
@@ -123,4 +123,59 @@ def version_publish(request: HttpRequest, process_id: int, number: int) -> HttpR
         messages.success(
             request, _("Version %(n)s published: new cases start on it.") % {"n": number}
         )
+    return redirect("cases:process", process_id=process_id)
+
+
+@login_required
+def version_form(request: HttpRequest, process_id: int, number: int) -> HttpResponse:
+    """Edit a draft in a form: states with their checklists and help text, transitions with
+    their guards. "Add" buttons re-show the form with an empty row; saving checks the whole
+    definition and names every problem by its place."""
+    require(request.user, "cases.process.edit")
+    version = _version(request, process_id, number)
+    problems: list[str] = []
+    if request.method == "POST" and version.is_editable:
+        definition = process_forms.definition_from_post(request.POST)
+        notes = request.POST.get("notes", "")[:2000]
+        intent = request.POST.get("intent", "save")
+        if intent == "save":
+            try:
+                process_services.process_version_save(
+                    version=version, definition=definition, notes=notes, by=_staff(request)
+                )
+            except DomainError as error:
+                problems = list(getattr(error, "problems", [error.message]))
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("cases:version_form", process_id=process_id, number=number)
+        else:
+            definition = process_forms.with_blank_row(definition, intent)
+    else:
+        definition = read_definition(version)
+        notes = version.notes
+    context = {
+        "version": version,
+        "process": version.process,
+        "states": definition["states"],
+        "transitions": definition["transitions"],
+        "state_codes": [state["code"] for state in definition["states"] if state["code"]],
+        "notes": notes,
+        "problems": problems,
+        "categories": StateCategory.choices,
+        "requirable": REQUIRABLE_FIELDS,
+        "diagram": process_diagram(version),
+    }
+    return render(request, "cases/version_form.html", context)
+
+
+@login_required
+@require_POST
+def version_discard(request: HttpRequest, process_id: int, number: int) -> HttpResponse:
+    version = _version(request, process_id, number)
+    try:
+        process_services.process_version_discard(version=version, by=_staff(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Draft %(n)s discarded.") % {"n": number})
     return redirect("cases:process", process_id=process_id)
