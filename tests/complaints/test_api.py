@@ -117,6 +117,9 @@ def test_an_escalation_is_recorded_once_per_key_with_its_warnings(world: World, 
     again = manager.post(url, payload, content_type="application/json", headers=headers)
     assert first.status_code == 201, first.content
     assert again.json() == first.json()
-    assert [w["code"] for w in first.json()["warnings"]] == ["no_final_decision"]
+    assert [w["code"] for w in first.json()["warnings"]] == [
+        "not_claims_dispute",
+        "no_final_decision",
+    ]
     detail = manager.get(f"/api/v1/complaints/{created['id']}").json()
     assert len(detail["escalations"]) == 1

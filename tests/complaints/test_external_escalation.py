@@ -11,14 +11,18 @@ import pytest
 from policydesk.complaints import services
 from policydesk.complaints.models import Complaint, ExternalEscalation
 from policydesk.core.errors import ConflictError, DomainError
-from tests.complaints.conftest import Sale, days_later, decide, investigate, log
+from tests.complaints.conftest import Sale, cause, days_later, decide, investigate, log
 from tests.conftest import World
 
 DECIDED_AT = days_later(8)  # 2026-09-09
 
 
-def decided(world: World, sale: Sale) -> Complaint:
-    complaint = investigate(log(world, sale), world.manager_a, days_later(1))
+def decided(world: World, sale: Sale, root_cause: str = "mis-selling") -> Complaint:
+    complaint = log(world, sale)
+    services.complaint_set_root_cause(
+        complaint=complaint, root_cause=cause(root_cause), by=world.manager_a, at=days_later(1)
+    )
+    complaint = investigate(Complaint.objects.get(pk=complaint.pk), world.manager_a, days_later(1))
     return decide(complaint, world.manager_a, DECIDED_AT)
 
 
@@ -51,7 +55,7 @@ def test_a_complaint_to_the_regulator_is_recorded_without_warnings(
 def test_an_icb_claim_within_hk_1_2m_and_6_months_has_no_warning(world: World, sale: Sale) -> None:
     escalation = record(
         world,
-        decided(world, sale),
+        decided(world, sale, root_cause="claims-dispute"),
         body="hk_icb",
         filed_on=dt.date(2026, 10, 20),
         amount_claimed=Decimal("1200000"),
@@ -63,7 +67,7 @@ def test_an_icb_claim_within_hk_1_2m_and_6_months_has_no_warning(world: World, s
 def test_an_icb_claim_over_hk_1_2m_is_recorded_with_a_warning(world: World, sale: Sale) -> None:
     escalation = record(
         world,
-        decided(world, sale),
+        decided(world, sale, root_cause="claims-dispute"),
         body="hk_icb",
         filed_on=dt.date(2026, 10, 20),
         amount_claimed=Decimal("1200000.01"),
@@ -103,7 +107,7 @@ def test_an_icb_filing_before_a_final_decision_is_warned(world: World, sale: Sal
     escalation = record(
         world, log(world, sale), body="hk_icb", filed_on=dt.date(2026, 9, 5), at=days_later(5)
     )
-    assert [w["code"] for w in escalation.warnings] == ["no_final_decision"]
+    assert [w["code"] for w in escalation.warnings] == ["not_claims_dispute", "no_final_decision"]
 
 
 def test_a_filing_dated_in_the_future_is_refused(world: World, sale: Sale) -> None:
@@ -122,3 +126,11 @@ def test_the_same_reference_is_not_recorded_twice(world: World, sale: Sale) -> N
             world, complaint, body="cn_regulator", reference="R-1", filed_on=dt.date(2026, 10, 1)
         )
     assert ExternalEscalation.objects.count() == 1
+
+
+def test_an_icb_filing_of_a_complaint_that_is_not_a_claims_dispute_is_warned(
+    world: World, sale: Sale
+) -> None:
+    escalation = record(world, decided(world, sale), body="hk_icb", filed_on=dt.date(2026, 10, 20))
+    assert [w["code"] for w in escalation.warnings] == ["not_claims_dispute"]
+    assert "销售误导" in escalation.warnings[0]["message"]  # the cause as the regulator names it

@@ -67,6 +67,9 @@ BODY_LIMITS: dict[str, tuple[Decimal | None, str, int | None]] = {
     ExternalBody.HK_ICB: (Decimal("1200000"), "HKD", 6),
     ExternalBody.SG_FIDREC: (Decimal("150000"), "SGD", 6),
 }
+# Bodies that take only claims disputes (DOMAIN.md §2: the HK bureau), by root cause.
+CLAIMS_DISPUTES_ONLY = {ExternalBody.HK_ICB}
+CLAIMS_DISPUTE_CAUSE = "claims-dispute"
 
 
 # --- Taxonomy ------------------------------------------------------------------------------
@@ -673,11 +676,24 @@ def escalation_warnings(
     currency: str,
 ) -> list[dict[str, str]]:
     """What suggests the body may not take the case: over its amount limit, filed more than
-    6 months after the insurer's final decision, no final decision yet, or an amount in
-    another currency than the limit's. Warnings, not refusals: the customer files with the
-    body, which decides its own remit; we record what happened."""
+    6 months after the insurer's final decision, no final decision yet, an amount in
+    another currency than the limit's, or (HK bureau) not a claims dispute. Warnings, not
+    refusals: the customer files with the body, which decides its own remit; we record what
+    happened."""
     limit, limit_currency, months = BODY_LIMITS[body]
     found: list[dict[str, str]] = []
+    cause = complaint.root_cause
+    if body in CLAIMS_DISPUTES_ONLY and (cause is None or cause.code != CLAIMS_DISPUTE_CAUSE):
+        found.append(
+            {
+                "code": "not_claims_dispute",
+                "message": _(
+                    "The bureau takes claims disputes only; this complaint's root cause is "
+                    "%(cause)s."
+                )
+                % {"cause": cause.name if cause else _("not set")},
+            }
+        )
     if limit is not None and amount is not None:
         if currency and currency != limit_currency:
             found.append(
