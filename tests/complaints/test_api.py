@@ -123,3 +123,31 @@ def test_an_escalation_is_recorded_once_per_key_with_its_warnings(world: World, 
     ]
     detail = manager.get(f"/api/v1/complaints/{created['id']}").json()
     assert len(detail["escalations"]) == 1
+
+
+def test_the_outcome_of_an_escalation_is_recorded_through_the_api(world: World, sale: Sale) -> None:
+    created = (
+        signed_in(world.teller_a)
+        .post("/api/v1/complaints", body(world, sale), content_type="application/json")
+        .json()
+    )
+    manager = signed_in(world.manager_a)
+    today = dt.datetime.now(SHANGHAI).date().isoformat()
+    url = f"/api/v1/complaints/{created['id']}/escalations"
+    escalation = manager.post(
+        url, {"body": "cn_regulator", "filed_on": today}, content_type="application/json"
+    ).json()
+    outcome = {"outcome": "settled", "outcome_on": today, "note": "调解结案"}
+
+    answer = manager.post(
+        f"{url}/{escalation['id']}/outcome", outcome, content_type="application/json"
+    )
+    teller = signed_in(world.teller_a).post(
+        f"{url}/{escalation['id']}/outcome", outcome, content_type="application/json"
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["outcome"], answer.json()["outcome_on"]) == ("settled", today)
+    assert teller.status_code == 403  # logging complaints is not managing them
+    missing = manager.post(f"{url}/999999/outcome", outcome, content_type="application/json")
+    assert missing.status_code == 404

@@ -7,12 +7,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from policydesk.complaints import services
 from policydesk.complaints.models import Complaint, ExternalEscalation
 from policydesk.core.errors import ConflictError, DomainError
+from policydesk.core.models import AuditEvent
 from tests.complaints.conftest import Sale, cause, days_later, decide, investigate, log
-from tests.conftest import World
+from tests.conftest import World, signed_in
 
 DECIDED_AT = days_later(8)  # 2026-09-09
 
@@ -134,3 +137,78 @@ def test_an_icb_filing_of_a_complaint_that_is_not_a_claims_dispute_is_warned(
     escalation = record(world, decided(world, sale), body="hk_icb", filed_on=dt.date(2026, 10, 20))
     assert [w["code"] for w in escalation.warnings] == ["not_claims_dispute"]
     assert "销售误导" in escalation.warnings[0]["message"]  # the cause as the regulator names it
+
+
+def test_the_bodys_decision_is_recorded_later_on_the_timeline_and_in_the_audit(
+    world: World, sale: Sale
+) -> None:
+    escalation = record(
+        world, decided(world, sale), body="cn_regulator", filed_on=dt.date(2026, 10, 1)
+    )
+
+    services.escalation_outcome_record(
+        escalation=escalation,
+        outcome="not_upheld",
+        outcome_on=dt.date(2026, 10, 25),
+        note="监管认定处理得当",
+        by=world.manager_a,
+        at=days_later(60),
+    )
+
+    escalation.refresh_from_db()
+    assert (escalation.outcome, escalation.outcome_on) == ("not_upheld", dt.date(2026, 10, 25))
+    case = escalation.complaint.case
+    assert case.events.filter(parameters__outcome="not_upheld", body="监管认定处理得当").exists()
+    audit = AuditEvent.objects.get(action="complaints.escalation.outcome")
+    assert (audit.before or {}).get("outcome") == "pending"
+    assert (audit.after or {}).get("outcome") == "not_upheld"
+
+
+def test_an_outcome_outside_filing_to_today_or_left_pending_is_refused(
+    world: World, sale: Sale
+) -> None:
+    escalation = record(
+        world, decided(world, sale), body="cn_regulator", filed_on=dt.date(2026, 10, 1)
+    )
+    for outcome, day, field in (
+        ("upheld", dt.date(2026, 9, 30), "outcome_on"),
+        ("upheld", dt.date(2026, 11, 30), "outcome_on"),
+        ("pending", dt.date(2026, 10, 20), "outcome"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            services.escalation_outcome_record(
+                escalation=escalation,
+                outcome=outcome,
+                outcome_on=day,
+                by=world.manager_a,
+                at=days_later(60),
+            )
+        assert refused.value.field == field
+    escalation.refresh_from_db()
+    assert escalation.outcome == "pending"
+    assert not AuditEvent.objects.filter(action="complaints.escalation.outcome").exists()
+
+
+def test_the_detail_page_records_the_bodys_decision(world: World, sale: Sale) -> None:
+    complaint = decided(world, sale)
+    today = timezone.localdate()
+    escalation = services.escalation_record(
+        complaint=complaint, body="cn_regulator", filed_on=today, by=world.manager_a
+    )
+    client = signed_in(world.manager_a)
+    page = client.get(reverse("complaints:detail", args=[complaint.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Record what an external body decided" in page.content.decode()
+
+    response = client.post(
+        reverse("complaints:act", args=[complaint.pk]),
+        {
+            "action": "escalation_outcome",
+            "escalation": escalation.pk,
+            "outcome": "upheld",
+            "outcome_on": today.isoformat(),
+        },
+    )
+
+    assert response.status_code == 302
+    escalation.refresh_from_db()
+    assert escalation.outcome == "upheld"

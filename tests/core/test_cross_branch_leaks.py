@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from policydesk.cases import services as case_services
 from policydesk.cases.attachments import case_attach
 from policydesk.cases.models import Case, CaseEvent, Process
 from policydesk.cases.process_services import processes_sync
-from policydesk.complaints.services import complaint_log
+from policydesk.complaints.services import complaint_log, escalation_record
 from policydesk.core.audit import audit_record
 from policydesk.imports.models import ImportJob
 from policydesk.org import services
@@ -118,6 +119,13 @@ def branch_a_secrets(world: World) -> dict[str, str]:
         regulator_received_on=dt.date(2026, 1, 5),
         by=None,
     )
+    escalation_a = escalation_record(
+        complaint=complaint_a,
+        body="cn_regulator",
+        filed_on=timezone.localdate(),
+        reference=f"{SECRET}-ESC",
+        by=world.head,
+    )
     attachment_a = case_attach(
         case=case_a, file_name=f"{SECRET}.txt", content=f"{SECRET} file".encode(), by=world.head
     )
@@ -131,6 +139,7 @@ def branch_a_secrets(world: World) -> dict[str, str]:
     return {
         "case_id": str(case_a.pk),
         "complaint_id": str(complaint_a.pk),
+        "escalation_id": str(escalation_a.pk),
         "attachment_id": str(attachment_a.pk),
         "process_id": str(complaint.pk),
         "number": "1",

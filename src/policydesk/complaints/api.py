@@ -103,6 +103,12 @@ class EscalationIn(Schema):
     outcome_on: dt.date | None = None
 
 
+class EscalationOutcomeIn(Schema):
+    outcome: EscalationOutcomeCode
+    outcome_on: dt.date
+    note: str = Field("", max_length=2000)
+
+
 class WarningOut(Schema):
     code: str
     message: str
@@ -507,3 +513,26 @@ def escalation_create(request: HttpRequest, complaint_id: Id, payload: Escalatio
         create=create,
     )
     return Status(status, body)
+
+
+@router.post(
+    "/complaints/{complaint_id}/escalations/{escalation_id}/outcome",
+    response={200: EscalationOut, **ERRORS},
+    summary="Record what the external body decided",
+)
+def escalation_outcome(
+    request: HttpRequest, complaint_id: Id, escalation_id: Id, payload: EscalationOutcomeIn
+) -> Any:
+    actor = actor_of(request)
+    complaint = selectors.complaint_get(actor, complaint_id)
+    escalation = complaint.escalations.filter(pk=escalation_id).first()
+    if escalation is None:
+        raise NotVisible("Not found.")
+    escalation = services.escalation_outcome_record(
+        escalation=escalation,
+        outcome=payload.outcome,
+        outcome_on=payload.outcome_on,
+        note=payload.note,
+        by=actor,
+    )
+    return escalation_out(escalation)

@@ -821,3 +821,54 @@ def escalation_record(
         after={"body": body, "reference": reference, "filed_on": filed_on, "amount": amount},
     )
     return escalation
+
+
+@transaction.atomic
+def escalation_outcome_record(
+    *,
+    escalation: ExternalEscalation,
+    outcome: str,
+    outcome_on: dt.date,
+    by: Staff,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> ExternalEscalation:
+    """Record what the external body decided (or that the customer withdrew), when it is
+    known; a later change of outcome is recorded too, the earlier one kept in the audit."""
+    require(by, "complaints.manage")
+    complaint = _locked(escalation.complaint, by)
+    escalation = ExternalEscalation.objects.select_for_update().get(pk=escalation.pk)
+    at = at or timezone.now()
+    if outcome not in EscalationOutcome.values or outcome == EscalationOutcome.PENDING:
+        raise DomainError(_("Choose what the body decided."), field="outcome")
+    today = _local_date(complaint.case.branch, at)
+    if outcome_on < escalation.filed_on or outcome_on > today:
+        raise DomainError(
+            _("The outcome day must fall between the filing and today."), field="outcome_on"
+        )
+    before = {"outcome": escalation.outcome, "outcome_on": escalation.outcome_on}
+    if before == {"outcome": outcome, "outcome_on": outcome_on}:
+        return escalation  # the same outcome twice changes nothing
+    escalation.outcome = outcome
+    escalation.outcome_on = outcome_on
+    escalation.save(update_fields=["outcome", "outcome_on"])
+    case_services.event_add(
+        complaint.case,
+        EventType.UPDATED,
+        by=by,
+        at=at,
+        body=note.strip()[:2000],
+        fields=["external_escalation_outcome"],
+        external_body=escalation.body,
+        reference=escalation.reference,
+        outcome=outcome,
+    )
+    audit_record(
+        action="complaints.escalation.outcome",
+        actor=by,
+        target=escalation,
+        branch_id=complaint.case.branch_id,
+        before=before,
+        after={"outcome": outcome, "outcome_on": outcome_on},
+    )
+    return escalation

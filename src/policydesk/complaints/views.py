@@ -295,6 +295,19 @@ def _do_escalate(complaint: Complaint, post: Any, by: Staff) -> None:
     )
 
 
+def _do_escalation_outcome(complaint: Complaint, post: Any, by: Staff) -> None:
+    escalation = complaint.escalations.filter(pk=_int_or_none(post.get("escalation")) or 0).first()
+    if escalation is None:
+        raise DomainError(_("Choose the escalation."), field="escalation")
+    services.escalation_outcome_record(
+        escalation=escalation,
+        outcome=post.get("outcome", ""),
+        outcome_on=_date(post.get("outcome_on"), "outcome_on"),
+        note=post.get("note", ""),
+        by=by,
+    )
+
+
 ACTIONS: dict[str, Callable[[Complaint, Any, Staff], None]] = {
     "root_cause": _do_root_cause,
     "complex": _do_complex,
@@ -304,6 +317,7 @@ ACTIONS: dict[str, Callable[[Complaint, Any, Staff], None]] = {
     "review_request": _do_review_request,
     "review_decide": _do_review_decide,
     "escalate": _do_escalate,
+    "escalation_outcome": _do_escalation_outcome,
 }
 
 
