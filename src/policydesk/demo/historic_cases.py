@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from policydesk.cases.models import (
     Case,
@@ -83,13 +83,34 @@ def bulk_historic_cases(
         Case.objects.bulk_create(cases, batch_size=batch_size)
         for case in cases:
             case.number = f"{process.number_prefix}-{case.opened_at.year}-{case.pk:07d}"
-        Case.objects.bulk_update(cases, ["number"], batch_size=batch_size)
+        _number_in_place(process.number_prefix, [case.pk for case in cases])
         events: list[CaseEvent] = []
         for case, item in zip(cases, batch, strict=True):
             events.extend(_timeline(case, item, initial.code, version.number))
         CaseEvent.objects.bulk_create(events, batch_size=batch_size)
         ids.extend(case.pk for case in cases)
     return ids
+
+
+def _number_in_place(prefix: str, ids: list[int]) -> None:
+    """Give the just-written cases their numbers (prefix-year-id, as the services do) in one
+    statement: a bulk UPDATE by primary key would be one CASE arm per row."""
+    if not ids:
+        return
+    table = Case._meta.db_table
+    if connection.vendor == "postgresql":
+        number = (
+            "%s || '-' || EXTRACT(YEAR FROM opened_at AT TIME ZONE 'UTC')::int || '-' || "
+            "CASE WHEN length(id::text) >= 7 THEN id::text ELSE lpad(id::text, 7, '0') END"
+        )
+    else:
+        number = "%s || '-' || strftime('%%Y', opened_at) || '-' || printf('%%07d', id)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET number = {number} WHERE id BETWEEN %s AND %s "  # noqa: S608
+            "AND number LIKE 'hist-%%'",
+            [prefix, min(ids), max(ids)],
+        )
 
 
 def _case(
