@@ -126,9 +126,7 @@ class Application(models.Model):
     exam_required = models.BooleanField(_("medical exam required"), default=False)
     exam_appointment_at = models.DateTimeField(_("exam appointment"), null=True, blank=True)
     exam_place = models.CharField(_("exam place"), max_length=200, blank=True)
-    exam_report_received_at = models.DateTimeField(
-        _("exam report received"), null=True, blank=True
-    )
+    exam_report_received_at = models.DateTimeField(_("exam report received"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("underwriting accepted"), null=True, blank=True)
     # Premium collection: refused by the customer or failed at the bank; the withdrawal list
     # reads these (撤单清单).
@@ -248,9 +246,7 @@ class Reminder(models.Model):
     """A chase of the agent (or the applicant) about a stalled application. Agents are not
     staff users: who was chased is recorded by name and agent."""
 
-    application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="reminders"
-    )
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reminders")
     agent = models.ForeignKey(
         "policies.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

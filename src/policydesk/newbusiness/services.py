@@ -113,7 +113,15 @@ PLAIN_STEPS = {
     "archive": ("callback-done",),
     "archive-no-callback": ("delivered",),
 }
-INSURED_LIST_COLUMNS = ("name", "id_type", "id_number", "birth_date", "gender", "sum_assured", "premium")
+INSURED_LIST_COLUMNS = (
+    "name",
+    "id_type",
+    "id_number",
+    "birth_date",
+    "gender",
+    "sum_assured",
+    "premium",
+)
 MAX_LIST_ROWS = 5000
 
 
@@ -204,9 +212,7 @@ def newbusiness_process() -> Process:
     return process
 
 
-def _audit(
-    action: str, application: Application, by: Staff | None, **after: Any
-) -> None:
+def _audit(action: str, application: Application, by: Staff | None, **after: Any) -> None:
     audit_record(
         action=f"newbusiness.{action}",
         actor=by,
@@ -247,7 +253,9 @@ def application_register(
     if source_system not in SourceSystem.values:
         raise DomainError(_("Choose the source system."), field="source_system")
     if channel not in Channel.values:
-        raise DomainError(_("Unknown sales channel %(value)s.") % {"value": channel}, field="channel")
+        raise DomainError(
+            _("Unknown sales channel %(value)s.") % {"value": channel}, field="channel"
+        )
     if payment_mode not in PaymentMode.values:
         raise DomainError(_("Choose the payment mode."), field="payment_mode")
     if payment_mode not in product.payment_modes:
@@ -283,10 +291,7 @@ def application_register(
     premium = _money(premium, "premium")
     _visible(by, applicant.branch_id)
     form_number = form_number.strip()[:32]
-    if (
-        form_number
-        and Application.objects.filter(form_number=form_number, exit_kind="").exists()
-    ):
+    if form_number and Application.objects.filter(form_number=form_number, exit_kind="").exists():
         raise ConflictError(
             _("Application form %(number)s is already registered.") % {"number": form_number},
             field="form_number",
@@ -441,9 +446,7 @@ def application_review(
         if existing is not None and existing.corrected_at is None:
             existing.corrected_at = at
             existing.save(update_fields=["corrected_at"])
-        clock_stop(
-            application.case, DEFECT_NOTICE, at=at, by=by, reason="initial review passed"
-        )
+        clock_stop(application.case, DEFECT_NOTICE, at=at, by=by, reason="initial review passed")
         _move(application, "review-pass", by=by, at=at)
         _audit("application.review", application, by, defects=[])
         return application
@@ -459,7 +462,9 @@ def application_review(
         )
     text = notice_text(application, cleaned)
     notice = DefectNotice.objects.create(application=application, sent_at=at, sent_by=by, text=text)
-    Defect.objects.bulk_create(Defect(notice=notice, code=code, note=note) for code, note in cleaned)
+    Defect.objects.bulk_create(
+        Defect(notice=notice, code=code, note=note) for code, note in cleaned
+    )
     clock_stop(application.case, DEFECT_NOTICE, at=at, by=by, reason="defect notice sent")
     case_services.case_comment(
         case=application.case, body=text, by=by, visibility=Visibility.CUSTOMER, at=at
@@ -843,7 +848,9 @@ def application_deliver(
     _require_stage(application, "issued")
     branch = application.case.branch
     if receipt_signed_on > _local_date(branch, at):
-        raise DomainError(_("The receipt cannot be signed in the future."), field="receipt_signed_on")
+        raise DomainError(
+            _("The receipt cannot be signed in the future."), field="receipt_signed_on"
+        )
     if application.issued_at and receipt_signed_on < _local_date(branch, application.issued_at):
         raise DomainError(
             _("The receipt is signed before the policy was issued."), field="receipt_signed_on"
@@ -1083,9 +1090,7 @@ def insured_list_import(
         table = open_table(path, file_name)
         missing = [c for c in INSURED_LIST_COLUMNS if c not in table.header and c != "id_type"]
         for column in missing:
-            problems.append(
-                {"row": 1, "column": column, "message": _("The column is missing.")}
-            )
+            problems.append({"row": 1, "column": column, "message": _("The column is missing.")})
         seen: dict[str, int] = {}
         if not missing:
             for row_number, row in table.rows:
