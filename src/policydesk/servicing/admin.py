@@ -1,42 +1,66 @@
+"""Admin for servicing: the catalogue's per-item settings (documents, who may apply, active)
+are editable; items and endorsements are read-only history."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils import timezone
+
+from policydesk.core.admin_audit import AuditedModelAdmin
 
 from .models import PolicyEndorsement, ServicingItem, ServicingItemType
 
 
 @admin.register(ServicingItemType)
-class ServicingItemTypeAdmin(admin.ModelAdmin[ServicingItemType]):
-    """The Head of Service edits documents, who may apply and whether an item is offered;
-    rules and effect come from catalogue.toml."""
+class ServicingItemTypeAdmin(AuditedModelAdmin):
+    list_display = ("code", "name", "effect", "money", "is_active", "edited_at")
+    list_filter = ("is_active", "money")
+    fields = (
+        "code",
+        "name",
+        "name_en",
+        "effect",
+        "money",
+        "rules",
+        "applicant_roles",
+        "documents",
+        "is_active",
+    )
+    readonly_fields = ("code", "name", "name_en", "effect", "money", "rules")
 
-    list_display = ["code", "name", "effect", "money", "is_active", "edited_at"]
-    list_filter = ["is_active", "money"]
-    fields = ["code", "name", "name_en", "effect", "money", "rules", "applicant_roles", "documents", "is_active"]
-    readonly_fields = ["code", "name", "name_en", "effect", "money", "rules"]
-
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        obj.edited_at = timezone.now()
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.edited_at = timezone.now()  # the catalogue file no longer overwrites the row
         super().save_model(request, obj, form, change)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _ReadOnly(AuditedModelAdmin):
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ServicingItem)
-class ServicingItemAdmin(admin.ModelAdmin[ServicingItem]):
-    list_display = ["case", "item_type", "policy", "received_at", "done_at"]
-    list_filter = ["item_type"]
-    raw_id_fields = ["case", "policy", "reverses"]
-    readonly_fields = [f.name for f in ServicingItem._meta.fields]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
+class ServicingItemAdmin(_ReadOnly):
+    list_display = ("case", "item_type", "policy", "received_at", "done_at")
+    list_filter = ("item_type",)
+    raw_id_fields = ("case", "policy", "reverses")
 
 
 @admin.register(PolicyEndorsement)
-class PolicyEndorsementAdmin(admin.ModelAdmin[PolicyEndorsement]):
-    list_display = ["policy", "effect", "effective_on", "recorded_at"]
-    readonly_fields = [f.name for f in PolicyEndorsement._meta.fields]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+class PolicyEndorsementAdmin(_ReadOnly):
+    list_display = ("policy", "effect", "effective_on", "recorded_at")
+    raw_id_fields = ("policy", "item")

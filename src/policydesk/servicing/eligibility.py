@@ -64,8 +64,7 @@ def within_cooling_off(policy: Policy, today: dt.date, params: dict[str, Any]) -
 def after_cooling_off(policy: Policy, today: dt.date, params: dict[str, Any]) -> str | None:
     if policy.cooling_off_end is not None and today <= policy.cooling_off_end:
         return _(
-            "The policy is still in its cooling-off period (until %(date)s): "
-            "cancel it instead."
+            "The policy is still in its cooling-off period (until %(date)s): cancel it instead."
         ) % {"date": policy.cooling_off_end.isoformat()}
     return None
 

@@ -115,9 +115,7 @@ class ServicingItem(models.Model):
         related_name="servicing_items",
         verbose_name=_("policy"),
     )
-    applicant_role = models.CharField(
-        _("applicant"), max_length=16, choices=ApplicantRole.choices
-    )
+    applicant_role = models.CharField(_("applicant"), max_length=16, choices=ApplicantRole.choices)
     # Item-specific facts (new contact, target payment mode, beneficiaries …); secrets such
     # as a bank account number are stored encrypted, never in clear.
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -178,9 +176,7 @@ class PolicyEndorsement(models.Model):
     policy = models.ForeignKey(
         "policies.Policy", on_delete=models.PROTECT, related_name="endorsements"
     )
-    item = models.OneToOneField(
-        ServicingItem, on_delete=models.PROTECT, related_name="endorsement"
-    )
+    item = models.OneToOneField(ServicingItem, on_delete=models.PROTECT, related_name="endorsement")
     effect = models.CharField(_("effect"), max_length=32, choices=Effect.choices)
     effective_on = models.DateField(_("effective on"))
     before = models.JSONField(_("before"), default=dict)

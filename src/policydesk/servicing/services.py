@@ -304,7 +304,9 @@ def _decimal(value: Any, field_name: str, *, positive: bool = True) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise DomainError(_("Not an amount: %(value)s.") % {"value": value}, field=field_name) from None
+        raise DomainError(
+            _("Not an amount: %(value)s.") % {"value": value}, field=field_name
+        ) from None
     if not amount.is_finite() or amount < 0 or (positive and amount == 0):
         raise DomainError(_("The amount must be positive."), field=field_name)
     if amount != amount.quantize(CENT):
@@ -366,7 +368,10 @@ def _clean_details(
         _encrypted_account(details, raw)
     elif effect == Effect.PAYMENT_MODE_CHANGE:
         to_mode = str(raw.get("to_mode", ""))
-        if to_mode not in (PaymentMode.MONTHLY, PaymentMode.ANNUAL) or to_mode == policy.payment_mode:
+        if (
+            to_mode not in (PaymentMode.MONTHLY, PaymentMode.ANNUAL)
+            or to_mode == policy.payment_mode
+        ):
             raise DomainError(
                 _("Choose the new payment mode (monthly or annual, not the current one)."),
                 field="details.to_mode",
@@ -447,16 +452,14 @@ def _clean_beneficiaries(policy: Policy, entries: Any, by: Staff | None) -> list
         if not isinstance(entry, dict):
             raise DomainError(_("Name the new beneficiaries."), field="details.beneficiaries")
         try:
-            pk = int(entry.get("customer_id"))
+            pk = int(str(entry.get("customer_id", "")))
         except (TypeError, ValueError):
             raise DomainError(_("Choose the customer."), field="details.beneficiaries") from None
         customer = Customer.objects.filter(pk=pk).first()
         if customer is None or (ids is not None and customer.branch_id not in ids):
             raise DomainError(_("No such customer."), field="details.beneficiaries")
         if pk in seen:
-            raise DomainError(
-                _("A beneficiary is named twice."), field="details.beneficiaries"
-            )
+            raise DomainError(_("A beneficiary is named twice."), field="details.beneficiaries")
         seen.add(pk)
         share = _decimal(entry.get("share"), "details.beneficiaries")
         total += share
@@ -526,7 +529,9 @@ def servicing_item_apply(
             _("Unknown applicant %(value)s.") % {"value": applicant_role}, field="applicant_role"
         )
     item_type = item_type_by_code(item_code)
-    policy = Policy.objects.select_for_update().select_related("product", "branch").get(pk=policy.pk)
+    policy = (
+        Policy.objects.select_for_update().select_related("product", "branch").get(pk=policy.pk)
+    )
     known = {document["code"] for document in required_documents(item_type, ApplicantRole.PROXY)}
     unknown = sorted(set(documents) - known)
     if unknown:
@@ -554,9 +559,7 @@ def servicing_item_apply(
             field="item_code",
             code="servicing_item_open",
         )
-    if reverses is not None and (
-        reverses.policy_id != policy.pk or reverses.done_at is None
-    ):
+    if reverses is not None and (reverses.policy_id != policy.pk or reverses.done_at is None):
         raise DomainError(
             _("Only a done item of the same policy can be reversed."), field="reverses"
         )
@@ -654,7 +657,9 @@ def servicing_item_accept(
     case_services.case_comment(
         case=item.case, body=body, visibility=Visibility.CUSTOMER, by=by, at=at
     )
-    case_services.case_transition(case=item.case, transition_code="accept", by=by, at=at)
+    item.case = case_services.case_transition(
+        case=item.case, transition_code="accept", by=by, at=at
+    )
     item.accepted_at = at
     item.accepted_on_time = _clock_met(item.case, ACCEPTANCE_CLOCK)
     item.save(update_fields=["accepted_at", "accepted_on_time"])
@@ -694,7 +699,7 @@ def servicing_item_notify_correction(
     case_services.case_comment(
         case=item.case, body=text, visibility=Visibility.CUSTOMER, by=by, at=at
     )
-    case_services.case_transition(
+    item.case = case_services.case_transition(
         case=item.case, transition_code="notify-correction", comment=text, by=by, at=at
     )
     item.correction_notice_at = at
@@ -735,7 +740,9 @@ def servicing_item_correct(
             field="documents",
             code="servicing_documents_missing",
         )
-    case_services.case_transition(case=item.case, transition_code="corrected", by=by, at=at)
+    item.case = case_services.case_transition(
+        case=item.case, transition_code="corrected", by=by, at=at
+    )
     item.documents = received
     item.accepted_at = at
     item.save(update_fields=["documents", "accepted_at"])
@@ -759,7 +766,7 @@ def servicing_item_exam(
     item = _locked(item, by)
     at = at or timezone.now()
     _in_state(item, "exam" if finished else "review")
-    case_services.case_transition(
+    item.case = case_services.case_transition(
         case=item.case,
         transition_code="exam-done" if finished else "to-exam",
         comment=comment,
@@ -832,7 +839,7 @@ def servicing_item_approve(
     elif amount is not None:
         raise DomainError(_("This item moves no money."), field="amount")
     step = "approve-pending-payment" if item_type.needs_payment else "approve"
-    case_services.case_transition(
+    item.case = case_services.case_transition(
         case=item.case, transition_code=step, comment=comment, by=by, at=at
     )
     item.approved_at = at
@@ -863,7 +870,7 @@ def servicing_item_record_payment(
             field="amount",
             code="servicing_payment_short",
         )
-    case_services.case_transition(
+    item.case = case_services.case_transition(
         case=item.case, transition_code="payment-received", by=by, at=at
     )
     item.paid_at = at
@@ -906,7 +913,9 @@ def servicing_item_complete(
         recorded_at=at,
         recorded_by=by,
     )
-    case_services.case_transition(case=item.case, transition_code="complete", by=by, at=at)
+    item.case = case_services.case_transition(
+        case=item.case, transition_code="complete", by=by, at=at
+    )
     item.done_at = at
     item.completed_on_time = _clock_met(item.case, COMPLETION_CLOCK)
     item.duration_working_days = working_days_between(calendar, item.received_at, at)
@@ -933,7 +942,7 @@ def servicing_item_decline(
     _in_state(item, "review")
     if not reason.strip():
         raise DomainError(_("Say why the item is declined."), field="reason")
-    case_services.case_transition(
+    item.case = case_services.case_transition(
         case=item.case, transition_code="decline", comment=reason.strip(), by=by, at=at
     )
     item.cancelled_at = at
@@ -963,7 +972,7 @@ def servicing_item_cancel(
         _in_state(item, *CANCEL_STEPS)
     if not reason.strip():
         raise DomainError(_("Say why the application is withdrawn."), field="reason")
-    case_services.case_transition(
+    item.case = case_services.case_transition(
         case=item.case, transition_code=str(step), comment=reason.strip(), by=by, at=at
     )
     item.cancelled_at = at
