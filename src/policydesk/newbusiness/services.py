@@ -858,28 +858,12 @@ def application_deliver(
     policy = application.policy
     cooling_end = None
     if policy is not None:
-        try:
-            cooling_end = policy_services.cooling_off_end(
-                application.product, policy.jurisdiction, receipt_signed_on
-            )
-        except DomainError:
-            cooling_end = None  # the product has no cooling-off in this jurisdiction
-        before = {
-            "receipt_signed_date": policy.receipt_signed_date,
-            "cooling_off_end": policy.cooling_off_end,
-        }
-        Policy.objects.filter(pk=policy.pk).update(
-            receipt_signed_date=receipt_signed_on,
-            cooling_off_end=cooling_end,
-            updated_at=timezone.now(),
+        # The registry records the receipt and its cooling-off (as the system: delivery is
+        # a new-business step, audited below with the acting staff member).
+        policy = policy_services.policy_receipt_sign(
+            policy=policy, signed_on=receipt_signed_on, by=None
         )
-        audit_record(
-            action="policies.policy.receipt_signed",
-            actor=by,
-            target=policy,
-            before=before,
-            after={"receipt_signed_date": receipt_signed_on, "cooling_off_end": cooling_end},
-        )
+        cooling_end = policy.cooling_off_end
     application.delivered_at = at
     application.receipt_signed_on = receipt_signed_on
     application.cooling_off_end = cooling_end

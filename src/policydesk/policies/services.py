@@ -471,6 +471,145 @@ def policy_change_status(
     return change
 
 
+@transaction.atomic
+def policy_receipt_sign(*, policy: Policy, signed_on: dt.date, by: Staff | None) -> Policy:
+    """Record the signed delivery receipt (回执); cooling-off ends by the product's rule for
+    the policy's jurisdiction (none when the product has no cooling-off there)."""
+    _require(by, MANAGE)
+    policy = Policy.objects.select_for_update().select_related("product").get(pk=policy.pk)
+    _check_visible(by, policy.branch_id, "policy")
+    if policy.issue_date and signed_on < policy.issue_date:
+        raise DomainError(
+            _("The receipt cannot be signed before the policy was issued."), field="signed_on"
+        )
+    before = {
+        "receipt_signed_date": policy.receipt_signed_date,
+        "cooling_off_end": policy.cooling_off_end,
+    }
+    try:
+        cooling_end: dt.date | None = cooling_off_end(
+            policy.product, policy.jurisdiction, signed_on
+        )
+    except DomainError:
+        cooling_end = None
+    policy.receipt_signed_date = signed_on
+    policy.cooling_off_end = cooling_end
+    policy.updated_at = timezone.now()
+    policy.save(update_fields=["receipt_signed_date", "cooling_off_end", "updated_at"])
+    audit_record(
+        action="policies.policy.receipt_signed",
+        actor=by,
+        target=policy,
+        before=before,
+        after={"receipt_signed_date": signed_on, "cooling_off_end": cooling_end},
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_change_payment_mode(
+    *, policy: Policy, mode: str, premium: Decimal, next_due: dt.date, by: Staff | None
+) -> Policy:
+    """Change how often the premium is paid (e.g. monthly → annual at the anniversary) and
+    the instalment that goes with it; the next due date is the first at the new mode."""
+    _require(by, MANAGE)
+    _check_choice(mode, PaymentMode, "mode")
+    premium = _money(premium, "premium", positive=True)
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    _check_visible(by, policy.branch_id, "policy")
+    if policy.payment_mode == PaymentMode.SINGLE or mode == PaymentMode.SINGLE:
+        raise DomainError(_("A single premium has no payment mode to change."), field="mode")
+    before = {
+        "payment_mode": policy.payment_mode,
+        "premium": str(policy.premium),
+        "next_due_date": policy.next_due_date,
+    }
+    policy.payment_mode = mode
+    policy.premium = premium
+    policy.next_due_date = next_due
+    policy.updated_at = timezone.now()
+    policy.save(update_fields=["payment_mode", "premium", "next_due_date", "updated_at"])
+    audit_record(
+        action="policies.policy.change_payment_mode",
+        actor=by,
+        target=policy,
+        before=before,
+        after={"payment_mode": mode, "premium": str(premium), "next_due_date": next_due},
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_set_beneficiaries(
+    *,
+    policy: Policy,
+    beneficiaries: Sequence[tuple[Customer, Decimal, str]],
+    by: Staff | None,
+) -> list[PolicyParty]:
+    """Replace the named beneficiaries (customer, share in percent, relation to the insured);
+    none named means the statutory heirs. The insured's consent is the caller's to check."""
+    _require(by, MANAGE)
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    _check_visible(by, policy.branch_id, "policy")
+    checked = _validate_beneficiaries([(customer, share) for customer, share, _ in beneficiaries])
+    relations = {customer.pk: relation[:32] for customer, _, relation in beneficiaries}
+    parties = policy.parties.filter(role=PolicyPartyRole.BENEFICIARY)
+    before = [
+        {"customer_id": p.customer_id, "share": str(p.share), "relation": p.relation_to_insured}
+        for p in parties.order_by("id")
+    ]
+    parties.delete()
+    created = PolicyParty.objects.bulk_create(
+        PolicyParty(
+            policy=policy,
+            customer=customer,
+            role=PolicyPartyRole.BENEFICIARY,
+            share=share,
+            relation_to_insured=relations[customer.pk],
+        )
+        for customer, share in checked
+    )
+    audit_record(
+        action="policies.policy.set_beneficiaries",
+        actor=by,
+        target=policy,
+        before={"beneficiaries": before},
+        after={
+            "beneficiaries": [
+                {"customer_id": c.pk, "share": str(s), "relation": relations[c.pk]}
+                for c, s in checked
+            ]
+        },
+    )
+    return created
+
+
+@transaction.atomic
+def policy_change_policyholder(
+    *, policy: Policy, policyholder: Customer, by: Staff | None
+) -> Policy:
+    """Hand the policy to a new policyholder (投保人变更); contact quality of both is refreshed
+    (a policy with no reachable number is the new holder's defect now)."""
+    _require(by, MANAGE)
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    _check_visible(by, policy.branch_id, "policy")
+    if policyholder.pk == policy.policyholder_id:
+        raise DomainError(_("That customer is the policyholder already."), field="policyholder")
+    old = policy.policyholder_id
+    policy.policyholder = policyholder
+    policy.updated_at = timezone.now()
+    policy.save(update_fields=["policyholder", "updated_at"])
+    audit_record(
+        action="policies.policy.change_policyholder",
+        actor=by,
+        target=policy,
+        before={"policyholder_id": old},
+        after={"policyholder_id": policyholder.pk},
+    )
+    quality.refresh_for_customers([old, policyholder.pk])
+    return policy
+
+
 # --- Bank mandate and money events -----------------------------------------------------
 
 

@@ -54,7 +54,6 @@ from policydesk.policies.models import (
     PaymentMethod,
     PaymentMode,
     Policy,
-    PolicyParty,
     PolicyPartyRole,
     PolicyStatus,
 )
@@ -1090,11 +1089,9 @@ def apply_effect(
         premium = (
             policy.premium * 12 if to_mode == PaymentMode.ANNUAL else policy.premium / 12
         ).quantize(CENT)
-        policy.payment_mode = to_mode
-        policy.premium = premium
-        policy.next_due_date = anniversary
-        policy.updated_at = at
-        policy.save(update_fields=["payment_mode", "premium", "next_due_date", "updated_at"])
+        policy_services.policy_change_payment_mode(
+            policy=policy, mode=to_mode, premium=premium, next_due=anniversary, by=None
+        )
         return (
             anniversary,
             before,
@@ -1102,16 +1099,14 @@ def apply_effect(
         )
     if effect == Effect.BENEFICIARY_CHANGE:
         before_list = _beneficiaries(policy)
-        policy.parties.filter(role=PolicyPartyRole.BENEFICIARY).delete()
-        PolicyParty.objects.bulk_create(
-            PolicyParty(
-                policy=policy,
-                customer_id=entry["customer_id"],
-                role=PolicyPartyRole.BENEFICIARY,
-                share=Decimal(entry["share"]),
-                relation_to_insured=entry["relation_to_insured"],
-            )
-            for entry in details["beneficiaries"]
+        named = Customer.objects.in_bulk([e["customer_id"] for e in details["beneficiaries"]])
+        policy_services.policy_set_beneficiaries(
+            policy=policy,
+            beneficiaries=[
+                (named[e["customer_id"]], Decimal(e["share"]), e["relation_to_insured"])
+                for e in details["beneficiaries"]
+            ],
+            by=None,
         )
         # The insured's consent is one of the required documents: it is on file.
         return (
@@ -1121,10 +1116,11 @@ def apply_effect(
         )
     if effect == Effect.POLICYHOLDER_CHANGE:
         old_holder = policy.policyholder_id
-        policy.policyholder_id = int(details["new_policyholder_id"])
-        policy.updated_at = at
-        policy.save(update_fields=["policyholder", "updated_at"])
-        quality.refresh_for_customers([old_holder, policy.policyholder_id])
+        policy = policy_services.policy_change_policyholder(
+            policy=policy,
+            policyholder=Customer.objects.get(pk=int(details["new_policyholder_id"])),
+            by=None,
+        )
         return (
             today,
             {"policyholder_id": old_holder},
