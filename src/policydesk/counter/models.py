@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from policydesk.cases.models import Case
 
 
 class LeadsTo(models.TextChoices):
@@ -222,7 +227,7 @@ class Visit(models.Model):
     )
     # Records fetched from the paper archive during the visit (a known cause of long waits).
     archive_pull = models.BooleanField(_("archive records pulled"), default=False)
-    cases = models.ManyToManyField(
+    cases: models.ManyToManyField[Case, VisitCase] = models.ManyToManyField(
         "cases.Case", through="VisitCase", related_name="counter_visits", blank=True
     )
 

@@ -222,6 +222,7 @@ def customer_visits(
     from policydesk.customers.models import Customer
 
     require(user, "counter.view")
+    require(user, "customers.view")
     customer = get_visible(Customer.objects.all(), user, pk=customer_id)
     query = (
         scope_to_user(Visit.objects.filter(customer=customer), user)

@@ -629,3 +629,49 @@ def visit_case_open(
     )
     visit_case_link(visit=visit, case=case, by=by, at=at)
     return case
+
+
+# --- End of day ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def counter_close_past_days(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Close what the hall left open on earlier days (idempotent; run by the scheduler):
+    waiting numbers are cancelled, called numbers nobody answered become no-shows, windows are
+    closed. A visit still being served is left for its teller to complete with the rating."""
+    now = _time(now)
+    counts = {"cancelled": 0, "no_shows": 0, "windows": 0}
+    open_branches = set(
+        Ticket.objects.filter(status__in=[TicketStatus.WAITING, TicketStatus.CALLED]).values_list(
+            "branch_id", flat=True
+        )
+    ) | set(
+        WindowSession.objects.filter(closed_at__isnull=True).values_list("branch_id", flat=True)
+    )
+    for branch in Branch.objects.filter(pk__in=open_branches):
+        today = local_day(branch, now)
+        start_of_day = dt.datetime.combine(today, dt.time(), tzinfo=ZoneInfo(branch.timezone))
+        stale = Ticket.objects.select_for_update().filter(branch=branch, issue_day__lt=today)
+        for ticket in stale.filter(status__in=[TicketStatus.WAITING, TicketStatus.CALLED]):
+            kind = TicketEventType.CANCELLED
+            if ticket.status == TicketStatus.CALLED:
+                ticket.status = TicketStatus.NO_SHOW
+                kind = TicketEventType.NO_SHOW
+                counts["no_shows"] += 1
+            else:
+                ticket.status = TicketStatus.CANCELLED
+                counts["cancelled"] += 1
+            ticket.finished_at = now
+            ticket.save(update_fields=["status", "finished_at"])
+            _event(ticket, kind, now, None, reason="end_of_day")
+        serving = Ticket.objects.filter(branch=branch, status=TicketStatus.SERVING)
+        counts["windows"] += (
+            WindowSession.objects.filter(
+                branch=branch, closed_at__isnull=True, opened_at__lt=start_of_day
+            )
+            .exclude(teller__in=serving.values("teller"))
+            .update(closed_at=now)
+        )
+    if any(counts.values()):
+        audit_record(action="counter.close_past_days", object_type="counter.ticket", after=counts)
+    return counts
