@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from policydesk.cases import services as case_services
+from policydesk.cases.models import Process
+from policydesk.cases.process_services import processes_sync
 from policydesk.core.models import AuditEvent
 from policydesk.customers import services
 from policydesk.customers.models import Customer
@@ -30,10 +33,11 @@ ID_NUMBER = factories.resident_id(dt.date(1970, 3, 8), sequence=42)
 # Queries of customer_360 for a teller (identity revealed and audited), whatever the number
 # of policies: contacts, open defects, consents, do-not-call, risk profiles, household
 # members, relations, policies, parties, status changes, premiums, attempts, disbursements,
-# and the audit append (savepoint, chain head, insert, release).
+# the audit append (savepoint, chain head, insert, release), and one bounded query each for
+# the timeline's cases and counter visits.
 # A teller's 360 reveals the ID number, which appends an audit event; on PostgreSQL that
 # append takes the chain's advisory lock, one statement more than on SQLite.
-MAX_360_QUERIES = 17 + (1 if connection.vendor == "postgresql" else 0)
+MAX_360_QUERIES = 19 + (1 if connection.vendor == "postgresql" else 0)
 
 
 def rich_customer(world: World, *, policies: int = 1) -> Customer:
@@ -316,3 +320,25 @@ def test_the_policy_page_renders_for_a_teller(world: World) -> None:
     assert policy.number in body
     assert "****5678" in body
     assert "6228480012345678" not in body
+
+
+def test_the_timeline_shows_the_customers_cases(
+    world: World,
+) -> None:
+    processes_sync()
+    customer = factories.customer(world.branch_a, name="时间线客户")
+    enquiry = Process.objects.get(code="enquiry")
+    case = case_services.case_open(
+        process=enquiry,
+        channel="counter",
+        branch=world.branch_a,
+        subject="询问犹豫期",
+        customer=customer,
+        by=world.teller_a,
+    )
+
+    view = customer_360(world.teller_a, customer)
+
+    entries = [entry for entry in view.timeline if entry.kind == "case"]
+    assert [entry.url for entry in entries] == [f"/cases/{case.pk}/"]
+    assert case.number in entries[0].title and "询问犹豫期" in entries[0].title

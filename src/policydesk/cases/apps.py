@@ -6,3 +6,6 @@ class CasesConfig(AppConfig):
     name = "policydesk.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from . import timeline  # noqa: F401 - registers the customer 360 timeline source
