@@ -16,7 +16,7 @@ from django.utils import translation
 from policydesk.cases.process_services import processes_sync
 from policydesk.claims import services
 from policydesk.claims.models import Claim
-from policydesk.org.models import Role, RoleGrant, Staff
+from policydesk.org.models import Role, Staff
 from policydesk.policies.models import Policy
 from tests import factories
 from tests.conftest import World
@@ -25,40 +25,9 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # A Tuesday (a working day, no holiday near) well before "now".
 REPORTED_AT = dt.datetime(2026, 9, 1, 9, 30, tzinfo=SHANGHAI)
 
-# The claims grants of the issue (docs/permissions.md); granted here as well in case the
-# live matrix of the test database lacks a row (get_or_create keeps existing rows).
-CLAIMS_GRANTS = {
-    Role.FRONT_TELLER: ["claims.view", "claims.report"],
-    Role.BACK_OFFICE: ["claims.view", "claims.report", "claims.handle"],
-    Role.CLAIMS_HANDLER: [
-        "claims.view",
-        "claims.report",
-        "claims.handle",
-        "claims.approve",
-        "claims.pay",
-    ],
-    Role.CLAIMS_INVESTIGATOR: ["claims.view", "claims.investigate"],
-    Role.RELATIONSHIP_MANAGER: ["claims.view"],
-    Role.CALLBACK_AGENT: [],
-    Role.COUNTER_MANAGER: ["claims.view"],
-    Role.HEAD_OF_SERVICE: ["claims.view", "claims.approve"],
-    Role.QUALITY_INSPECTOR: ["claims.view"],
-    Role.AUDITOR: ["claims.view"],
-    Role.ADMINISTRATOR: ["claims.view"],
-}
-
 
 def later(days: int = 0, hour: int = 10, minute: int = 0) -> dt.datetime:
     return (REPORTED_AT + dt.timedelta(days=days)).replace(hour=hour, minute=minute)
-
-
-@pytest.fixture(autouse=True)
-def _claims_grants(db: Any) -> None:
-    for role, actions in CLAIMS_GRANTS.items():
-        for action in actions:
-            RoleGrant.objects.update_or_create(
-                role=role, action=action, defaults={"granted": True}
-            )
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +68,9 @@ def cw(world: World) -> ClaimsWorld:
     )
 
 
-def report(cw: ClaimsWorld, *, amount: str = "1800.00", at: dt.datetime = REPORTED_AT, **extra: Any) -> Claim:
+def report(
+    cw: ClaimsWorld, *, amount: str = "1800.00", at: dt.datetime = REPORTED_AT, **extra: Any
+) -> Claim:
     fields: dict[str, Any] = {
         "policy": cw.policy,
         "claimant": cw.customer,
@@ -114,18 +85,45 @@ def report(cw: ClaimsWorld, *, amount: str = "1800.00", at: dt.datetime = REPORT
     return services.claim_report(**fields)
 
 
-def register(cw: ClaimsWorld, claim: Claim, *, at: dt.datetime = REPORTED_AT, facts_clear: bool = True, **extra: Any) -> Claim:
+def register(
+    cw: ClaimsWorld,
+    claim: Claim,
+    *,
+    at: dt.datetime = REPORTED_AT,
+    facts_clear: bool = True,
+    **extra: Any,
+) -> Claim:
     services.claim_accept(claim=claim, by=cw.handler, at=at)
     return services.claim_register(
         claim=claim, facts_clear=facts_clear, by=cw.handler, at=at, **extra
     )
 
 
-def calculate(cw: ClaimsWorld, claim: Claim, covered: str, *, at: dt.datetime = REPORTED_AT, deductions: Any = ()) -> Claim:
+def calculate(
+    cw: ClaimsWorld,
+    claim: Claim,
+    covered: str,
+    *,
+    at: dt.datetime = REPORTED_AT,
+    deductions: Any = (),
+) -> Claim:
     return services.claim_calculate(
-        claim=claim, covered_amount=Decimal(covered), deductions=list(deductions), by=cw.handler, at=at
+        claim=claim,
+        covered_amount=Decimal(covered),
+        deductions=list(deductions),
+        by=cw.handler,
+        at=at,
     )
 
 
 def fresh(claim: Claim) -> Claim:
     return Claim.objects.select_related("case", "case__state").get(pk=claim.pk)
+
+
+def signed_in_en(staff: Staff) -> Any:
+    """A signed-in browser session that asks for English pages."""
+    from tests.conftest import signed_in
+
+    client = signed_in(staff)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

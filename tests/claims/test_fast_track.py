@@ -59,7 +59,11 @@ def test_an_investigation_takes_the_claim_off_the_fast_track(cw: ClaimsWorld) ->
     claim = register(cw, report(cw))
     assert fresh(claim).is_fast_track
     services.claim_investigate(
-        claim=claim, investigator=cw.investigator, reason="Two hospitals", by=cw.handler, at=later(0, 11)
+        claim=claim,
+        investigator=cw.investigator,
+        reason="Two hospitals",
+        by=cw.handler,
+        at=later(0, 11),
     )
     claim = fresh(claim)
     assert not claim.is_fast_track
@@ -90,13 +94,23 @@ def test_a_notice_after_the_working_day_misses_the_clock(cw: ClaimsWorld) -> Non
 
 def test_a_small_claim_is_paid_the_same_day(cw: ClaimsWorld) -> None:
     claim = report(cw, amount="1800.00")
-    services.claim_request_documents(claim=claim, documents=["发票"], by=cw.handler, at=later(0, 9, 40))
+    services.claim_request_documents(
+        claim=claim, documents=["发票"], by=cw.handler, at=later(0, 9, 40)
+    )
     services.claim_receive_documents(claim=claim, names=None, by=cw.handler, at=later(0, 10))
     register(cw, claim, at=later(0, 10, 5))
-    calculate(cw, claim, "1800.00", at=later(0, 10, 20), deductions=[services.DeductionLine("deductible", "100.00")])
+    calculate(
+        cw,
+        claim,
+        "1800.00",
+        at=later(0, 10, 20),
+        deductions=[services.DeductionLine("deductible", "100.00")],
+    )
     services.claim_approve(claim=claim, by=cw.handler, at=later(0, 10, 30))
     services.claim_close_paid(claim=claim, by=cw.handler, at=later(0, 10, 35))
-    payment = services.claim_pay(claim=claim, method="bank_transfer", by=cw.handler, at=later(0, 16))
+    payment = services.claim_pay(
+        claim=claim, method="bank_transfer", by=cw.handler, at=later(0, 16)
+    )
     claim = fresh(claim)
     assert claim.case.state.code == "paid"
     assert claim.paid_amount == Decimal("1700.00") and payment.amount == Decimal("1700.00")

@@ -131,9 +131,7 @@ class Claim(models.Model):
         _("premium priced by social-insurance status"), default=False
     )
     documents_notice_at = models.DateTimeField(_("told what to submit"), null=True, blank=True)
-    documents_complete_at = models.DateTimeField(
-        _("documents complete"), null=True, blank=True
-    )
+    documents_complete_at = models.DateTimeField(_("documents complete"), null=True, blank=True)
     registered_at = models.DateTimeField(_("registered"), null=True, blank=True)
     covered_amount = models.DecimalField(
         _("amount within cover"), max_digits=14, decimal_places=2, null=True, blank=True

@@ -41,9 +41,16 @@ from django.utils.translation import gettext as _
 
 from policydesk.cases import clocks
 from policydesk.cases import services as case_services
-from policydesk.cases.models import Case, CaseChannel, CaseClock, EventType, Process
-from policydesk.cases.models import StateCategory, Visibility
-from policydesk.core.access import require, visible_branch_ids
+from policydesk.cases.models import (
+    Case,
+    CaseChannel,
+    CaseClock,
+    EventType,
+    Process,
+    StateCategory,
+    Visibility,
+)
+from policydesk.core.access import can, require, visible_branch_ids
 from policydesk.core.audit import audit_record
 from policydesk.core.errors import ConflictError, DomainError, NotVisible
 from policydesk.core.sla_clock import ClockError, ClockEvent, ClockEventKind, ClockSpec
@@ -197,7 +204,9 @@ def local_date(branch: Branch, moment: dt.datetime) -> dt.date:
     return clocks.calendar_for(branch).local_date(moment)
 
 
-def _transition(claim: Claim, code: str, *, by: Staff | None, at: dt.datetime, comment: str = "") -> None:
+def _transition(
+    claim: Claim, code: str, *, by: Staff | None, at: dt.datetime, comment: str = ""
+) -> None:
     case_services.case_transition(
         case=claim.case, transition_code=code, comment=comment, by=by, at=at
     )
@@ -266,13 +275,17 @@ def advance_payment_due(branch: Branch, reported_at: dt.datetime) -> dt.datetime
     )
 
 
-def _switch_decision_clock(claim: Claim, *, complex_: bool, by: Staff | None, at: dt.datetime) -> None:
+def _switch_decision_clock(
+    claim: Claim, *, complex_: bool, by: Staff | None, at: dt.datetime
+) -> None:
     """5 working days ↔ 30 calendar days on the decision clock, keeping what it counted.
 
     cases.clocks.clock_retarget keeps the clock's unit and needs cases.sla.extend; the
     complexity of a claim is the handler's call (claims.handle) and changes the unit, so the
     claims app writes the retarget event itself with the engine's clock primitives."""
-    case = Case.objects.select_for_update(of=("self",)).select_related("branch").get(pk=claim.case_id)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("branch").get(pk=claim.case_id)
+    )
     clock = case.clocks.select_for_update().filter(code=DECISION_CLOCK).first()
     if clock is None:
         return
@@ -398,6 +411,10 @@ def claim_report(
         by=by,
         at=at,
     )
+    if by is not None and case.assignee_id is None and can(by, "claims.handle"):
+        # A claims handler who takes the report handles the claim; a teller's report waits
+        # in the claims team's queue.
+        case = case_services.case_assign(case=case, assignee=by, by=by, at=at)
     claim = Claim.objects.create(
         case=case,
         policy=policy,
@@ -443,12 +460,18 @@ def claim_request_documents(
         raise DomainError(_("The claim is closed."), field="state", code="claim_state")
     existing = set(claim.documents.values_list("name", flat=True))
     ClaimDocument.objects.bulk_create(
-        [ClaimDocument(claim=claim, name=name, requested_at=at) for name in names if name not in existing]
+        [
+            ClaimDocument(claim=claim, name=name, requested_at=at)
+            for name in names
+            if name not in existing
+        ]
     )
     body = _("Please submit: %(documents)s.") % {"documents": "；".join(names)}
     if note.strip():
         body = f"{body}\n{note.strip()}"
-    case_services.case_comment(case=claim.case, body=body, visibility=Visibility.CUSTOMER, by=by, at=at)
+    case_services.case_comment(
+        case=claim.case, body=body, visibility=Visibility.CUSTOMER, by=by, at=at
+    )
     if claim.documents_notice_at is None:
         claim.documents_notice_at = at
     claim.documents_complete_at = None
@@ -590,9 +613,7 @@ def claim_set_complexity(
 
 
 @transaction.atomic
-def claim_fast_track(
-    *, claim: Claim, by: Staff | None, at: dt.datetime | None = None
-) -> Claim:
+def claim_fast_track(*, claim: Claim, by: Staff | None, at: dt.datetime | None = None) -> Claim:
     """The handler confirms a small claim for the fast track: facts clear, nothing to
     investigate. Refused, with every unmet condition named, when the claim is not small."""
     _require(by, "claims.handle")
@@ -605,9 +626,7 @@ def claim_fast_track(
         raise DomainError(" ".join(problems), field="fast_track", code="fast_track_refused")
     claim.save(update_fields=["facts_clear"])
     _refresh_fast_track(claim, by=by, at=at)
-    audit_record(
-        action="claims.fast_track", actor=by, target=claim, branch_id=claim.case.branch_id
-    )
+    audit_record(action="claims.fast_track", actor=by, target=claim, branch_id=claim.case.branch_id)
     return claim
 
 
@@ -660,7 +679,11 @@ def claim_investigate(
         )
     _transition(claim, "investigate", by=by, at=at, comment=reason.strip())
     investigation = Investigation.objects.create(
-        claim=claim, investigator=investigator, reason=reason.strip(), requested_by=by, requested_at=at
+        claim=claim,
+        investigator=investigator,
+        reason=reason.strip(),
+        requested_by=by,
+        requested_at=at,
     )
     claim.facts_clear = False
     claim.save(update_fields=["facts_clear"])
@@ -764,7 +787,10 @@ def claim_calculate(
                 field=f"{field}.reason",
                 code="deduction_not_allowed",
             )
-        if line.reason == DeductionReason.PREMIUM_OWED and claim.policy.status != PolicyStatus.IN_GRACE:
+        if (
+            line.reason == DeductionReason.PREMIUM_OWED
+            and claim.policy.status != PolicyStatus.IN_GRACE
+        ):
             raise DomainError(
                 _("Premium owed is deducted only for a policy in its grace period."),
                 field=f"{field}.reason",
@@ -772,7 +798,9 @@ def claim_calculate(
             )
         if line.reason == DeductionReason.OTHER and not line.note.strip():
             raise DomainError(_("Say what the deduction is for."), field=f"{field}.note")
-        rows.append(Deduction(claim=claim, reason=line.reason, amount=amount, note=line.note.strip()[:200]))
+        rows.append(
+            Deduction(claim=claim, reason=line.reason, amount=amount, note=line.note.strip()[:200])
+        )
     total = sum((row.amount for row in rows), Decimal("0.00"))
     if total > covered:
         raise DomainError(
@@ -850,7 +878,7 @@ def higher_authority(claim: Claim, amount: Decimal, *, exclude: Staff | None) ->
             continue
         candidates = (
             Staff.objects.filter(role=limit.role, is_active=True, branch__in=ancestors)
-            .exclude(pk=exclude.pk if exclude else None)
+            .exclude(pk=exclude.pk if exclude else 0)
             .annotate(
                 open_cases=Count(
                     "cases_assigned",
@@ -865,10 +893,10 @@ def higher_authority(claim: Claim, amount: Decimal, *, exclude: Staff | None) ->
     return None
 
 
-def _authority_check(claim: Claim, amount: Decimal, *, by: Staff, at: dt.datetime, what: str) -> AuthorityLimit:
-    """The approver's limit covers the amount, or AuthorityExceeded after the referral
-    (its ClaimApproval row and the referral step are kept: the caller's transaction commits
-    them before the error reaches the user, see claim_approve)."""
+def _authority_check(claim: Claim, amount: Decimal, *, by: Staff) -> AuthorityLimit:
+    """The approver's limit when it covers the amount; else AuthorityExceeded naming the
+    limit and the higher authority found (claim_approve and claim_decline then record the
+    referral in a transaction of its own, so it is kept although the step is refused)."""
     limit = authority_limit_for(by.role)
     if limit is not None and limit.limit >= amount and limit.currency == claim.currency:
         return limit
@@ -883,13 +911,20 @@ def _authority_check(claim: Claim, amount: Decimal, *, by: Staff, at: dt.datetim
         message = f"{message} " + _("The claim was referred to %(name)s.") % {"name": target}
     else:
         message = f"{message} " + _(
-            "No approver of this branch or above has a limit that high: refer it to the head office."
+            "No approver of this branch or above has a limit that high: "
+            "refer it to the head office."
         )
     raise AuthorityExceeded(message, referred_to=target)
 
 
 def _record_referral(
-    claim: Claim, amount: Decimal, *, by: Staff, at: dt.datetime, error: AuthorityExceeded, note: str
+    claim: Claim,
+    amount: Decimal,
+    *,
+    by: Staff,
+    at: dt.datetime,
+    error: AuthorityExceeded,
+    note: str,
 ) -> None:
     limit = authority_limit_for(by.role)
     ClaimApproval.objects.create(
@@ -918,7 +953,10 @@ def _record_referral(
         actor=by,
         target=claim,
         branch_id=claim.case.branch_id,
-        after={"amount": amount, "referred_to": error.referred_to.pk if error.referred_to else None},
+        after={
+            "amount": amount,
+            "referred_to": error.referred_to.pk if error.referred_to else None,
+        },
     )
 
 
@@ -938,7 +976,12 @@ def claim_approve(
             locked = _locked(claim, by)
             if locked.case.state.code in ("calculating", "referred"):
                 _record_referral(
-                    locked, locked.payable_amount or Decimal(0), by=by, at=at, error=error, note=note
+                    locked,
+                    locked.payable_amount or Decimal(0),
+                    by=by,
+                    at=at,
+                    error=error,
+                    note=note,
                 )
         raise
 
@@ -953,14 +996,18 @@ def _approve(*, claim: Claim, by: Staff, note: str, at: dt.datetime) -> Claim:
             _("Nothing is payable: decline the claim with its reason instead."),
             field="payable_amount",
         )
-    if claim.calculated_by_id == by.pk and claim.payable_amount > FAST_TRACK_LIMIT and not claim.is_fast_track:
+    limit = _authority_check(claim, claim.payable_amount, by=by)
+    if (
+        claim.calculated_by_id == by.pk
+        and claim.payable_amount > FAST_TRACK_LIMIT
+        and not claim.is_fast_track
+    ):
         # Four eyes above small claims: who calculated does not approve.
         raise DomainError(
             _("The claim was calculated by you; another approver approves it."),
             field="approver",
             code="four_eyes",
         )
-    limit = _authority_check(claim, claim.payable_amount, by=by, at=at, what="approve")
     code = "approve" if claim.case.state.code == "calculating" else "approve-referred"
     _transition(claim, code, by=by, at=at, comment=note)
     ClaimApproval.objects.create(
@@ -987,7 +1034,9 @@ def _approve(*, claim: Claim, by: Staff, note: str, at: dt.datetime) -> Claim:
 
 
 @transaction.atomic
-def claim_close_paid(*, claim: Claim, by: Staff | None, note: str = "", at: dt.datetime | None = None) -> Claim:
+def claim_close_paid(
+    *, claim: Claim, by: Staff | None, note: str = "", at: dt.datetime | None = None
+) -> Claim:
     """Close the claim as paid (结案): the amount is agreed with the customer; the decision
     clock stops and the 10-day payment clock starts."""
     _require(by, "claims.handle")
@@ -1009,9 +1058,7 @@ def claim_close_paid(*, claim: Claim, by: Staff | None, note: str = "", at: dt.d
     return claim
 
 
-def claim_decline(
-    *, claim: Claim, reason: str, by: Staff, at: dt.datetime | None = None
-) -> Claim:
+def claim_decline(*, claim: Claim, reason: str, by: Staff, at: dt.datetime | None = None) -> Claim:
     """Decline (拒赔) with the reason, within the approver's limit on the amount claimed;
     the 3-day denial-notice clock starts."""
     require(by, "claims.approve")
@@ -1023,7 +1070,9 @@ def claim_decline(
         with transaction.atomic():
             locked = _locked(claim, by)
             if locked.case.state.code in ("calculating", "referred"):
-                _record_referral(locked, locked.claimed_amount, by=by, at=at, error=error, note=reason)
+                _record_referral(
+                    locked, locked.claimed_amount, by=by, at=at, error=error, note=reason
+                )
         raise
 
 
@@ -1032,7 +1081,7 @@ def _decline(*, claim: Claim, reason: str, by: Staff, at: dt.datetime) -> Claim:
     _require_state(claim, *DECLINABLE)
     if not reason.strip():
         raise DomainError(_("Give the reason for the denial."), field="denial_reason")
-    limit = _authority_check(claim, claim.claimed_amount, by=by, at=at, what="decline")
+    limit = _authority_check(claim, claim.claimed_amount, by=by)
     _transition(claim, f"decline-{claim.case.state.code}", by=by, at=at, comment=reason.strip())
     ClaimApproval.objects.create(
         claim=claim,
@@ -1077,7 +1126,9 @@ def claim_notify_denial(
         )
         if part
     )
-    case_services.case_comment(case=claim.case, body=text, visibility=Visibility.CUSTOMER, by=by, at=at)
+    case_services.case_comment(
+        case=claim.case, body=text, visibility=Visibility.CUSTOMER, by=by, at=at
+    )
     _transition(claim, "notify-denial", by=by, at=at, comment=text)
     claim.denial_notified_at = at
     claim.denial_notice_on_time = _clock_met(claim, DENIAL_CLOCK)
@@ -1118,7 +1169,14 @@ def claim_withdraw(
 
 
 def _disburse(
-    claim: Claim, *, amount: Decimal, method: str, paid_on: dt.date, is_advance: bool, by: Staff | None, at: dt.datetime
+    claim: Claim,
+    *,
+    amount: Decimal,
+    method: str,
+    paid_on: dt.date,
+    is_advance: bool,
+    by: Staff | None,
+    at: dt.datetime,
 ) -> ClaimPayment:
     if method not in PAYMENT_METHODS:
         raise DomainError(_("Pay by bank transfer or in cash."), field="method")
@@ -1183,7 +1241,9 @@ def claim_pay(
     amount = (claim.payable_amount or Decimal(0)) - claim.advance_paid_amount
     if amount <= 0:
         raise DomainError(_("Nothing is left to pay after the advances."), field="amount")
-    payment = _disburse(claim, amount=amount, method=method, paid_on=paid_on, is_advance=False, by=by, at=at)
+    payment = _disburse(
+        claim, amount=amount, method=method, paid_on=paid_on, is_advance=False, by=by, at=at
+    )
     _transition(claim, "pay", by=by, at=at)
     claim.paid_amount = claim.advance_paid_amount + amount
     claim.paid_at = at
@@ -1239,7 +1299,9 @@ def claim_advance_pay(
     if not reason.strip():
         raise DomainError(_("Say how the determinable part was found."), field="reason")
     paid_on = _paid_on(claim, paid_on, at)
-    payment = _disburse(claim, amount=value, method=method, paid_on=paid_on, is_advance=True, by=by, at=at)
+    payment = _disburse(
+        claim, amount=value, method=method, paid_on=paid_on, is_advance=True, by=by, at=at
+    )
     claim.advance_paid_amount += value
     claim.save(update_fields=["advance_paid_amount"])
     case_services.event_add(
