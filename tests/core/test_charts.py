@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
@@ -44,3 +47,27 @@ def test_plotly_is_served_from_the_package_not_a_cdn() -> None:
     found = finders.find("plotly/plotly.min.js")
     assert found is not None and found.endswith("package_data/plotly.min.js")
     assert finders.find("plotly/datasets/iris.csv.gz") is None  # nothing else of the package
+
+
+def test_every_page_carries_the_style_elements_plotly_would_otherwise_inject(
+    client: Any,
+) -> None:
+    """Under the strict CSP plotly may not add style elements; these nonce-carrying ones,
+    present beforehand, make it skip that (a browser test would report the violation)."""
+    html = client.get("/accounts/login/").content.decode()
+    assert 'id="plotly.js-style-global" class="no-inline-styles" nonce="' in html
+    assert 'id="9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53" nonce="' in html
+    assert "{#" not in html and "plotly.js adds" not in html
+
+
+def test_the_bundled_plotly_still_skips_its_styles_for_those_elements() -> None:
+    """If a plotly upgrade changes how it injects styles, this fails before the browser does."""
+    found = finders.find("plotly/plotly.min.js")
+    assert isinstance(found, str)
+    source = Path(found).read_text(encoding="utf-8")
+    assert 'n.matches(".no-inline-styles")' in source
+    assert (
+        'getElementById("9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53")'
+        in source
+    )
+    assert source.count('createElement("style")') == 2
