@@ -414,8 +414,8 @@ class CustomerHandler(Handler):
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
         ids: dict[str, int] = {}
-        existing = {}
-        for number, pk, branch_id, hash_, encrypted, household_id, *kept in in_values(
+        existing: dict[str, tuple[Any, ...]] = {}
+        for number, pk, stored_branch, hash_, encrypted, stored_household, *kept in in_values(
             Customer.objects.all(), "number", (row.values["number"] for row in rows)
         ).values_list(
             "number",
@@ -430,7 +430,7 @@ class CustomerHandler(Handler):
             "vulnerability_flags",
         ):
             ids[number] = pk
-            existing[number] = (branch_id, hash_, bytes(encrypted), household_id, *kept)
+            existing[number] = (stored_branch, hash_, bytes(encrypted), stored_household, *kept)
         languages = self._languages()
         households = self._visible_households(
             (row.values["household_number"] for row in rows), context
