@@ -89,14 +89,21 @@ def _postgres_admin(statement: str) -> None:
         conn.execute(statement)
 
 
-def _recreate_postgres_db() -> None:
-    _postgres_admin(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+def recreate_postgres_db(name: str = PG_BENCH_DB) -> None:
+    """Drop and create a benchmark database (a benchmark needing a second one names it)."""
+    drop_postgres_db(name)
     # Code-point collation, as docs/decisions/0003-registry.md asks of a PolicyDesk database:
     # the name search's range condition relies on it.
     _postgres_admin(
-        f"CREATE DATABASE \"{PG_BENCH_DB}\" TEMPLATE template0 ENCODING 'UTF8' "
+        f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
         "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
     )
+
+
+def drop_postgres_db(name: str = PG_BENCH_DB) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"database name {name!r}: lower-case letters, digits and _ only")
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- The benchmark database ---------------------------------------------------------------
@@ -117,7 +124,7 @@ def bench_database(db: str) -> Iterator[None]:
         os.environ.pop("DATABASE_URL", None)
         os.environ["POLICYDESK_SQLITE_PATH"] = str(tmpdir / "bench.sqlite3")
     else:
-        _recreate_postgres_db()
+        recreate_postgres_db()
         os.environ["DATABASE_URL"] = PG_BENCH_URL
 
     import django
@@ -135,7 +142,7 @@ def bench_database(db: str) -> Iterator[None]:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
         else:
-            _postgres_admin(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+            drop_postgres_db()
 
 
 def analyze() -> None:

@@ -268,17 +268,17 @@ def test_a_finished_case_is_not_escalated_and_leaves_the_watch(
     assert EscalationWatch.objects.get(case=case).next_check_at is None
 
 
-def test_the_sweeps_selection_takes_two_queries_whatever_the_number_of_cases(
+def test_the_sweeps_selection_takes_one_query_whatever_the_number_of_cases(
     world: World, complaint: Process, django_assert_max_num_queries: Any
 ) -> None:
     ladder_with(world, complaint, {"threshold": "age_over", "age_hours": 100, "action": "notify"})
     for _ in range(8):
         open_complaint(world, complaint)
     moment = OPENED + dt.timedelta(hours=101)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         due = escalation.sweep_candidates(moment)
     assert len(due) == 8
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         assert escalation.sweep_candidates(OPENED + dt.timedelta(hours=1)) == []
 
 
@@ -288,6 +288,8 @@ def test_open_cases_from_before_the_ladder_are_picked_up_by_the_sweep(
     case = open_complaint(world, complaint)
     assert not EscalationWatch.objects.exists()
     ladder_with(world, complaint, {"threshold": "age_over", "age_hours": 1, "action": "notify"})
+    # The level's creation gave the case a watch, due at once.
+    assert EscalationWatch.objects.get(case=case).next_check_at is not None
     escalation.escalation_sweep(OPENED + dt.timedelta(hours=2))
     assert case.escalations.count() == 1
 
@@ -398,3 +400,44 @@ def test_the_recipient_reads_the_notice_from_home_and_marks_it_read(
     assert notice.read_at is not None
     listed = client.get("/api/v1/notifications").json()
     assert [item["id"] for item in listed] == [notice.pk] and listed[0]["read_at"]
+
+
+def test_the_clock_sweep_records_each_breach_and_warning_once_in_a_few_statements(
+    world: World, complaint: Process, django_assert_max_num_queries: Any
+) -> None:
+    from policydesk.cases import clocks
+
+    cases = [open_complaint(world, complaint) for _ in range(3)]
+    later = OPENED + dt.timedelta(days=60)  # every clock of the three is past due
+    running = sum(case.clocks.filter(is_running=True).count() for case in cases)
+    # Per kind: BEGIN, the locking SELECT, UPDATE, INSERT of the events, (cases,) COMMIT.
+    with django_assert_max_num_queries(11):
+        counts = clocks.sweep(later)
+    assert counts == {"warned": 0, "breached": running}
+    events = CaseEvent.objects.filter(type=EventType.CLOCK_BREACHED)
+    assert events.count() == running
+    assert all(event.parameters["due_at"] for event in events)
+    for case in cases:
+        case.refresh_from_db()
+        assert case.is_breached
+    assert clocks.sweep(later) == {"warned": 0, "breached": 0}
+    assert clocks.sweep(later + dt.timedelta(days=1)) == {"warned": 0, "breached": 0}
+    assert events.count() == running
+    assert not CaseEvent.objects.filter(type=EventType.CLOCK_WARNED).exists()
+
+
+def test_the_clock_sweep_warns_before_the_breach_and_not_again(
+    world: World, complaint: Process
+) -> None:
+    from policydesk.cases import clocks
+
+    case = open_complaint(world, complaint)
+    clock = case.clocks.get(code="first-response")
+    assert clock.warn_at is not None and clock.due_at is not None
+    between = clock.warn_at + (clock.due_at - clock.warn_at) / 2
+    assert clocks.sweep(between)["warned"] >= 1
+    assert clocks.sweep(between)["warned"] == 0
+    warned = CaseEvent.objects.filter(type=EventType.CLOCK_WARNED, case=case)
+    assert warned.filter(parameters__clock="first-response").count() == 1
+    case.refresh_from_db()
+    assert not case.is_breached

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -412,53 +413,86 @@ def clock_status(
     )
 
 
+SWEEP_BATCH = 5000
+
+
+def _record_batch(kind: str, now: dt.datetime) -> int:
+    """Record one batch of due warnings (kind "warn") or breaches ("breach"); return how many.
+
+    One locking SELECT of the due clocks, one UPDATE, one INSERT of their timeline events and,
+    for breaches, one UPDATE of the cases' breached flag, whatever the batch's size. The lock
+    makes a second sweep running at the same time wait and then find the rows recorded
+    (PostgreSQL re-checks the WHERE on the locked row), so each clock gets its event once."""
+    if kind == "breach":
+        due = Q(due_at__lte=now, breached_at__isnull=True)
+        moment = "due_at"
+        event_type = EventType.CLOCK_BREACHED
+    else:
+        due = Q(warn_at__lte=now, warned_at__isnull=True)
+        moment = "warn_at"
+        event_type = EventType.CLOCK_WARNED
+    with transaction.atomic():
+        # In the partial index's order: ordered by id, PostgreSQL walked the primary key
+        # through every clock to fill the LIMIT (0.5 s at 480,000 clocks, nothing due).
+        clocks = list(
+            CaseClock.objects.select_for_update()
+            .filter(due, is_running=True)
+            .order_by(moment, "id")
+            .only("id", "case_id", "code", "name", "due_at")[:SWEEP_BATCH]
+        )
+        if not clocks:
+            return 0
+        ids = [clock.pk for clock in clocks]
+        if kind == "breach":
+            # A clock breached unwarned gets no warning afterwards, as before.
+            CaseClock.objects.filter(pk__in=ids).update(
+                breached_at=now,
+                warned_at=Coalesce(F("warned_at"), Value(now, output_field=DateTimeField())),
+            )
+        else:
+            CaseClock.objects.filter(pk__in=ids).update(warned_at=now)
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    case_id=clock.case_id,
+                    type=event_type,
+                    at=now,
+                    parameters={
+                        "clock": clock.code,
+                        "clock_name": clock.name,
+                        "due_at": clock.due_at.isoformat() if clock.due_at else None,
+                    },
+                )
+                for clock in clocks
+            ]
+        )
+        if kind == "breach":
+            # What refresh_case would set; the due and warning moments do not move at a
+            # breach (the clock keeps running).
+            Case.objects.filter(
+                pk__in={clock.case_id for clock in clocks}, is_breached=False
+            ).update(is_breached=True)
+    return len(clocks)
+
+
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """Record warnings and breaches whose moment has passed; idempotent (each clock gets
-    one warning and one breach event, however often the sweep runs)."""
+    one warning and one breach event, however often the sweep runs).
+
+    Set-based: a few statements per batch of 5,000 clocks, the selection read from the
+    partial indexes that hold only the clocks not yet recorded (clock_due_unrecorded_idx,
+    clock_warn_unrecorded_idx), so the sweep's cost follows what is due, not the number of
+    open cases. The ladder levels a breach reaches are applied by
+    `escalation.escalation_sweep`, which the job runs right after: the case's watch is due
+    at the clock's due moment."""
     now = now or timezone.now()
     counts = {"warned": 0, "breached": 0}
-    due = CaseClock.objects.filter(is_running=True, due_at__lte=now, breached_at__isnull=True)
-    for clock_id in list(due.values_list("id", flat=True)[:5000]):
-        with transaction.atomic():
-            clock = (
-                CaseClock.objects.select_for_update()
-                .select_related("case")
-                .filter(pk=clock_id, breached_at__isnull=True)
-                .first()
-            )
-            if clock is None:
-                continue
-            clock.breached_at = now
-            clock.warned_at = clock.warned_at or now
-            clock.save(update_fields=["breached_at", "warned_at"])
-            _event(
-                clock.case,
-                EventType.CLOCK_BREACHED,
-                clock,
-                now,
-                None,
-                due_at=clock.due_at.isoformat() if clock.due_at else None,
-            )
-            refresh_case(clock.case)
-            counts["breached"] += 1
-    warn = CaseClock.objects.filter(is_running=True, warn_at__lte=now, warned_at__isnull=True)
-    for clock_id in list(warn.values_list("id", flat=True)[:5000]):
-        with transaction.atomic():
-            updated = CaseClock.objects.filter(pk=clock_id, warned_at__isnull=True).update(
-                warned_at=now
-            )
-            if not updated:
-                continue
-            clock = CaseClock.objects.select_related("case").get(pk=clock_id)
-            _event(
-                clock.case,
-                EventType.CLOCK_WARNED,
-                clock,
-                now,
-                None,
-                due_at=clock.due_at.isoformat() if clock.due_at else None,
-            )
-            counts["warned"] += 1
+    for kind, key in (("breach", "breached"), ("warn", "warned")):
+        while True:
+            done = _record_batch(kind, now)
+            counts[key] += done
+            if done < SWEEP_BATCH:
+                break
     return counts
 
 

@@ -86,7 +86,7 @@ def percent_moment(
 
 
 def _clock_moment(
-    level: EscalationLevel, clock: CaseClock, calendar: WorkingCalendar, now: dt.datetime
+    level: EscalationLevel, clock: CaseClock, calendar: WorkingCalendar | None, now: dt.datetime
 ) -> dt.datetime | None:
     if not clock.is_running:
         return None
@@ -94,6 +94,8 @@ def _clock_moment(
         return clock.breached_at or clock.due_at
     if level.threshold == EscalationThreshold.WARNING:
         return clock.warned_at or clock.warn_at
+    if calendar is None:
+        raise ValueError("a share-of-target level needs the branch's calendar")
     return percent_moment(clock, level.percent or 100, calendar, now)
 
 
@@ -101,10 +103,11 @@ def reached(
     level: EscalationLevel,
     case: Case,
     clocks: list[CaseClock],
-    calendar: WorkingCalendar,
+    calendar: WorkingCalendar | None,
     now: dt.datetime,
 ) -> Reached | None:
-    """The level's moment for this case, or None while no clock is heading there."""
+    """The level's moment for this case, or None while no clock is heading there (the
+    calendar is needed by share-of-target levels only)."""
     if level.threshold == EscalationThreshold.AGE_OVER:
         return Reached(case.opened_at + dt.timedelta(hours=level.age_hours or 0), None)
     best: Reached | None = None
@@ -281,10 +284,10 @@ def _apply(case: Case, level: EscalationLevel, hit: Reached, now: dt.datetime) -
     return escalation
 
 
-def _levels_of(case: Case) -> list[EscalationLevel]:
+def _levels_of(process_id: int) -> list[EscalationLevel]:
     return list(
         EscalationLevel.objects.filter(
-            ladder__process_id=case.process_id, ladder__is_active=True, is_active=True
+            ladder__process_id=process_id, ladder__is_active=True, is_active=True
         ).order_by("number", "id")
     )
 
@@ -293,17 +296,25 @@ def _levels_of(case: Case) -> list[EscalationLevel]:
 def check_case(case: Case, *, now: dt.datetime | None = None) -> list[CaseEscalation]:
     """Apply the case's levels whose threshold has passed and not applied yet; keep the
     watch's next moment. Takes the case's row lock; idempotent."""
-    from . import clocks as case_clocks
-
     now = now or timezone.now()
-    levels = _levels_of(case)
+    levels = _levels_of(case.process_id)
     watched = EscalationWatch.objects.filter(case_id=case.pk, next_check_at__isnull=False)
     if not levels and not watched.exists():
         return []  # no ladder: two reads, no lock
+    return _check_locked(case.pk, levels, now)
+
+
+def _check_locked(
+    case_id: int, levels: list[EscalationLevel], now: dt.datetime
+) -> list[CaseEscalation]:
+    """check_case's work once the process's levels are known. Should be called inside a
+    transaction; takes the case's row lock."""
+    from . import clocks as case_clocks
+
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("branch", "branch__parent", "assignee")
-        .get(pk=case.pk)
+        .get(pk=case_id)
     )
     if case.category in StateCategory.finished():
         levels = []
@@ -313,7 +324,11 @@ def check_case(case: Case, *, now: dt.datetime | None = None) -> list[CaseEscala
     next_at: dt.datetime | None = None
     if pending:
         clocks = list(case.clocks.order_by("id"))
-        calendar = case_clocks.calendar_for(case.branch)
+        # Only a share-of-target level replays a clock on the branch's calendar.
+        needs_calendar = any(
+            level.threshold == EscalationThreshold.PERCENT_ELAPSED for level in pending
+        )
+        calendar = case_clocks.calendar_for(case.branch) if needs_calendar else None
         for level in pending:
             hit = reached(level, case, clocks, calendar, now)
             if hit is None:
@@ -328,20 +343,10 @@ def check_case(case: Case, *, now: dt.datetime | None = None) -> list[CaseEscala
 
 
 def sweep_candidates(now: dt.datetime) -> list[int]:
-    """Ids of the cases whose ladder must be looked at now: two queries whatever the volume
-    (open cases of a laddered process that have no watch yet get one, due at once)."""
-    unwatched = list(
-        Case.objects.filter(
-            process__escalation_ladder__is_active=True, escalation_watch__isnull=True
-        )
-        .exclude(category__in=StateCategory.finished())
-        .values_list("id", flat=True)[:SWEEP_BATCH]
-    )
-    if unwatched:
-        EscalationWatch.objects.bulk_create(
-            [EscalationWatch(case_id=case_id, next_check_at=now) for case_id in unwatched],
-            ignore_conflicts=True,
-        )
+    """Ids of the cases whose ladder must be looked at now: one indexed query, whatever the
+    number of open cases. Every open case of a process with active levels has a watch:
+    `check_case` makes it when the case's clocks start (opening), `watches_reset` for the
+    cases opened before the levels existed or while the ladder was inactive."""
     return list(
         EscalationWatch.objects.filter(next_check_at__lte=now)
         .order_by("next_check_at", "id")
@@ -351,19 +356,47 @@ def sweep_candidates(now: dt.datetime) -> list[int]:
 
 def escalation_sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """Apply every level whose moment has passed; idempotent. Each case in its own
-    transaction, so one case's failure does not undo the others'."""
+    transaction, so one case's failure does not undo the others'.
+
+    The selection is set-based (`sweep_candidates`: the watches whose moment has passed, one
+    indexed query); the candidates' processes are read in one query and each process's
+    levels once, so what is left per case is its own check and, when a level applies, its
+    timeline event, notices and audit record."""
     now = now or timezone.now()
     counts = {"checked": 0, "escalated": 0}
-    for case_id in sweep_candidates(now):
-        case = Case.objects.filter(pk=case_id).first()
-        if case is None:
-            continue
+    candidates = sweep_candidates(now)
+    processes = dict(Case.objects.filter(pk__in=candidates).values_list("id", "process_id"))
+    levels_by_process: dict[int, list[EscalationLevel]] = {}
+    for case_id in candidates:
+        process_id = processes.get(case_id)
+        if process_id is None:
+            continue  # deleted since
+        if process_id not in levels_by_process:
+            levels_by_process[process_id] = _levels_of(process_id)
         counts["checked"] += 1
-        counts["escalated"] += len(check_case(case, now=now))
+        with transaction.atomic():
+            counts["escalated"] += len(_check_locked(case_id, levels_by_process[process_id], now))
     return counts
 
 
 def watches_reset(*, process_id: int, now: dt.datetime | None = None) -> int:
-    """After a ladder or level change: look at the process's open cases again soon."""
+    """After a ladder or level change: look at the process's open cases again soon, and give
+    a watch, due at once, to those that have none (opened before the ladder had levels, or
+    while it was inactive). Set-based: one UPDATE, one read of the cases without a watch and
+    one INSERT per 5,000 of them."""
     now = now or timezone.now()
-    return EscalationWatch.objects.filter(case__process_id=process_id).update(next_check_at=now)
+    reset = EscalationWatch.objects.filter(case__process_id=process_id).update(next_check_at=now)
+    unwatched = list(
+        Case.objects.filter(process_id=process_id, escalation_watch__isnull=True)
+        .exclude(category__in=StateCategory.finished())
+        .values_list("id", flat=True)
+    )
+    for start in range(0, len(unwatched), SWEEP_BATCH):
+        EscalationWatch.objects.bulk_create(
+            [
+                EscalationWatch(case_id=case_id, next_check_at=now)
+                for case_id in unwatched[start : start + SWEEP_BATCH]
+            ],
+            ignore_conflicts=True,
+        )
+    return reset + len(unwatched)

@@ -198,13 +198,12 @@ def case_queue(
     now = now or timezone.now()
     queryset = _apply(cases_visible(user).filter(_view_filter(user, view, now)), filters)
     counted = _BoundedCountOf(queryset.order_by().values("pk")[: COUNT_BOUND + 1])
-    page = keyset_page(
+    rows: QuerySet[Case] = (
         queryset.select_related("process", "state", "assignee", "customer")
         .only(*QUEUE_FIELDS)
-        .annotate(queue_count=counted),
-        after=after,
-        limit=limit,
+        .annotate(queue_count=counted)
     )
+    page = keyset_page(rows, after=after, limit=limit)
     if page.items:
         value = int(page.items[0].queue_count)  # type: ignore[attr-defined]
         count = BoundedCount(value=min(value, COUNT_BOUND), exceeds=value > COUNT_BOUND)

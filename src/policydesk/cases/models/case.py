@@ -114,8 +114,13 @@ class Case(models.Model):
             models.Index(
                 fields=["branch", "id"], name="case_branch_open_idx", condition=UNFINISHED
             ),
+            # "My cases": the selector adds the user's branch condition to the assignee's, so
+            # the branch is in the key; with (assignee, id) alone PostgreSQL ANDed two bitmaps
+            # and sorted all of the person's open cases for one page (81 ms at 5,000).
             models.Index(
-                fields=["assignee", "id"], name="case_assignee_open_idx", condition=UNFINISHED
+                fields=["assignee", "branch", "id"],
+                name="case_assignee_branch_open_idx",
+                condition=UNFINISHED,
             ),
             models.Index(fields=["team", "id"], name="case_team_open_idx", condition=UNFINISHED),
             models.Index(fields=["id"], name="case_open_idx", condition=UNFINISHED),
@@ -127,6 +132,12 @@ class Case(models.Model):
             models.Index(
                 fields=["branch", "id"],
                 name="case_breached_idx",
+                condition=UNFINISHED & models.Q(is_breached=True),
+            ),
+            # The company-wide breached view and its count, in id order.
+            models.Index(
+                fields=["id"],
+                name="case_breached_company_idx",
                 condition=UNFINISHED & models.Q(is_breached=True),
             ),
         ]

@@ -105,16 +105,18 @@ class CaseClock(models.Model):
             models.UniqueConstraint(fields=["case", "code"], name="case_clock_unique"),
         ]
         indexes = [
-            # The escalation sweep and the "breaching soon" queue: running clocks by due time.
+            # The clock sweep (cases.clocks.sweep): running clocks whose breach, or warning, is
+            # not recorded yet, by due (warning) time. A recorded clock leaves the index, so
+            # the sweep's range holds what is due now, not every breach of the open cases.
             models.Index(
                 fields=["due_at"],
-                name="clock_running_due_idx",
-                condition=models.Q(is_running=True),
+                name="clock_due_unrecorded_idx",
+                condition=models.Q(is_running=True, breached_at__isnull=True),
             ),
             models.Index(
                 fields=["warn_at"],
-                name="clock_running_warn_idx",
-                condition=models.Q(is_running=True),
+                name="clock_warn_unrecorded_idx",
+                condition=models.Q(is_running=True, warned_at__isnull=True),
             ),
         ]
 
