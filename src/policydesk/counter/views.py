@@ -92,6 +92,7 @@ def workstation(request: HttpRequest) -> HttpResponse:
         "shortcuts": SHORTCUTS,
         "can_serve": can(staff, "counter.serve"),
         "can_ticket": can(staff, "counter.ticket"),
+        "can_apply_servicing": can(staff, "servicing.apply"),
         "case_processes": [LeadsTo.ENQUIRY, LeadsTo.COMPLAINT],
         "show_customers": can(staff, "customers.view"),
     }

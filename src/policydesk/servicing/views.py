@@ -23,6 +23,9 @@ from policydesk.core.access import can, require, scope_to_user
 from policydesk.core.charts import bar_chart, line_chart
 from policydesk.core.errors import DomainError
 from policydesk.core.masking import mask_value
+from policydesk.counter import selectors as counter_selectors
+from policydesk.counter import services as counter_services
+from policydesk.counter.models import Ticket
 from policydesk.customers.models import Customer
 from policydesk.org.models import Staff
 from policydesk.policies.models import PaymentMode, Policy
@@ -170,6 +173,8 @@ def apply(request: HttpRequest) -> HttpResponse:
             documents=documents,
             today=clocks.calendar_for(policy.branch).local_date(timezone.now()),
         )
+    # From the counter: the teller serving a visit applies, and the item joins that visit.
+    ticket = _serving_ticket(request, data.get("ticket", ""))
     if request.method == "POST" and policy is not None and item_type is not None:
         try:
             item = services.servicing_item_apply(
@@ -188,6 +193,11 @@ def apply(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Application %(number)s received.") % {"number": item.case.number},
             )
+            if ticket is not None:
+                counter_services.visit_case_link(
+                    visit=ticket.visit, case=item.case, by=_staff(request)
+                )
+                return redirect("counter:workstation")
             return redirect("servicing:detail", item_id=item.pk)
     return render(
         request,
@@ -206,8 +216,19 @@ def apply(request: HttpRequest) -> HttpResponse:
             "modes": [m for m in PaymentMode.choices if m[0] in ("monthly", "annual")],
             "surrender_reasons": SurrenderReason.choices,
             "post": data,
+            "ticket": ticket,
         },
     )
+
+
+def _serving_ticket(request: HttpRequest, value: str) -> Ticket | None:
+    """The ticket the signed-in teller is serving, when the application comes from it."""
+    if not value.isdigit():
+        return None
+    ticket = counter_selectors.current_ticket(request.user)
+    if ticket is None or ticket.pk != int(value) or not hasattr(ticket, "visit"):
+        return None
+    return ticket
 
 
 def _shown_details(user: Any, item: ServicingItem) -> list[tuple[str, str]]:
