@@ -590,6 +590,9 @@ def _open_claims(
             amount = Decimal(rng.choice(("36000.00", "80000.00")))
         else:
             amount = _amount(rng, claim_type, small)
+        if stage == "declined":
+            # Declined by the claims handler, within the handler's own authority.
+            amount = min(amount, Decimal("9600.00"))
         reporter = rng.choice(list(reporters))
         if amount > services.FAST_TRACK_LIMIT and reporter.role != Role.CLAIMS_HANDLER:
             reporter = handler

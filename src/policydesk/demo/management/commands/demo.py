@@ -6,17 +6,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from policydesk.cases.process_services import processes_sync
-from policydesk.cases.rules_services import rules_sync
 from policydesk.complaints.demo import complaints_demo
 from policydesk.complaints.models import Complaint
 from policydesk.core.request_context import RequestContext, bound_context
+from policydesk.core.shipped import shipped_data_sync
 from policydesk.demo.cases import load_demo_cases
 from policydesk.demo.load_population import DEFAULT_SEED, load_population
+from policydesk.demo.operations import load_operations
 from policydesk.demo.organisation import DEMO_PASSWORD, demo_logins, load_organisation
 from policydesk.org.models import Branch, Staff
 from policydesk.org.second_factor import needs_second_factor
@@ -78,9 +78,8 @@ class Command(BaseCommand):
                 f"{counts['policies']} policies in {seconds:.1f} s ({counts['quality']})"
             )
         seed = DEFAULT_SEED if options["seed"] is None else options["seed"]
-        # The shipped processes and rules (as `policydesk setup` loads them; idempotent).
-        processes_sync()
-        rules_sync()
+        # The shipped processes, rules and catalogues (as `policydesk setup` loads them).
+        shipped_data_sync()
         # Cases scale with the population: 120 enquiries a branch and 60 complaints for the
         # default 2,000 customers, a handful for a small test population.
         cases = load_demo_cases(seed=seed, per_branch=max(2, min(120, customers // 16)))
@@ -93,6 +92,10 @@ class Command(BaseCommand):
                 branches=branches, seed=seed, count=max(2, min(60, customers // 33))
             )
             self.stdout.write(f"demo complaints loaded: {len(made)}")
+        # The seed branch's year of counter operations (issue 5 onwards).
+        load_operations(
+            seed=seed, as_of=timezone.localdate(), customers=customers, report=self.stdout.write
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")
