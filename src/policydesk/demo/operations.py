@@ -16,6 +16,7 @@ from collections.abc import Callable
 from policydesk.callbacks.demo import callbacks_demo
 from policydesk.claims.demo import claims_demo
 from policydesk.counter.demo import counter_demo
+from policydesk.monitoring.demo import monitoring_demo
 from policydesk.newbusiness.demo import newbusiness_demo
 from policydesk.org.models import Branch
 from policydesk.servicing.demo import servicing_demo
@@ -48,6 +49,7 @@ def load_operations(
         ("claims", lambda: claims_demo(branch=branch, seed=seed, as_of=as_of, scale=scale)),
         ("counter", lambda: counter_demo(branch=branch, seed=seed, as_of=as_of)),
         ("callbacks", lambda: callbacks_demo(branch=branch, seed=seed, as_of=as_of)),
+        ("monitoring", lambda: monitoring_demo(branch=branch, seed=seed, as_of=as_of)),
     ]
     done: dict[str, dict[str, int]] = {}
     for name, step in steps:

@@ -1,0 +1,547 @@
+"""Writes of account monitoring: runs, work items, communications, reviews, the model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from policydesk.core.access import require
+from policydesk.core.audit import audit_record
+from policydesk.core.errors import ConflictError, DomainError
+from policydesk.customers.models import Customer, RelationKind, RiskProfile
+from policydesk.org.models import Branch, Role, Staff
+from policydesk.policies.models import TERMINAL_STATUSES, Policy
+
+from . import needs, risk, rules
+from .models import (
+    AccountReview,
+    Communication,
+    ContactChannel,
+    ContactOutcome,
+    CustomerDecision,
+    ItemStatus,
+    LapseModel,
+    LifeEvent,
+    MonitoringRun,
+    Outcome,
+    PolicyRiskScore,
+    ReviewTrigger,
+    Rule,
+    RunStatus,
+    WorkItem,
+)
+
+SERVICING_RULES = frozenset({Rule.BANK_ACCOUNT_CHANGE, Rule.SURVIVAL_BENEFIT, Rule.MATURITY})
+ACTION_KINDS = ("servicing_item", "new_application", "note")
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- The monitoring run -------------------------------------------------------------------
+
+
+@transaction.atomic
+def monitoring_run_request(*, by: Staff, as_of: dt.date | None = None) -> MonitoringRun:
+    """Queue a run (the page's button and the API); the worker executes it."""
+    from .tasks import execute_monitoring_run
+
+    require(by, "monitoring.run")
+    if MonitoringRun.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).exists():
+        raise ConflictError(
+            _("A monitoring run is already queued or running."),
+            field="run",
+            code="monitoring_run_in_progress",
+        )
+    run = MonitoringRun.objects.create(
+        as_of=as_of or _today(), status=RunStatus.QUEUED, requested_by=by
+    )
+    audit_record(action="monitoring.run.request", actor=by, target=run, after={"as_of": run.as_of})
+    run_id = run.pk
+    transaction.on_commit(lambda: execute_monitoring_run.enqueue(run_id))
+    return run
+
+
+def monitoring_run_execute(*, run: MonitoringRun, now: dt.datetime | None = None) -> MonitoringRun:
+    """Apply every rule as of the run's day. Each rule commits on its own, so the page sees
+    progress; a second run (or a retried one) inserts only what is missing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = MonitoringRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            return locked
+        locked.status = RunStatus.RUNNING
+        locked.started_at = timezone.now()
+        locked.save(update_fields=["status", "started_at"])
+    created: dict[str, int] = defaultdict(int)
+    done_rules: set[str] = set()
+    selections = rules.rule_selects(locked.as_of)
+    owner_sql = rules.owner_expression(relationship_managers())
+    for selection in selections:
+        with transaction.atomic():
+            created[selection.rule] += rules.rule_insert(
+                selection, run_id=locked.pk, now=now, owner_sql=owner_sql
+            )
+            done_rules.add(selection.rule)
+            MonitoringRun.objects.filter(pk=locked.pk).update(
+                rules_done=len(done_rules), created=dict(created)
+            )
+    with transaction.atomic():
+        lapse_notice_deadlines_fix(run=locked)
+        owners_assign()
+        locked.status = RunStatus.SUCCEEDED
+        locked.finished_at = timezone.now()
+        locked.rules_done = len(Rule)
+        locked.created = dict(created)
+        locked.save(update_fields=["status", "finished_at", "rules_done", "created"])
+        audit_record(
+            action="monitoring.run.finish", target=locked, after={"created": locked.created}
+        )
+    return locked
+
+
+def monitoring_run_now(*, as_of: dt.date | None = None, by: Staff | None = None) -> MonitoringRun:
+    """Create and execute a run at once (the nightly job, the demo, tests)."""
+    run = MonitoringRun.objects.create(
+        as_of=as_of or _today(), status=RunStatus.QUEUED, requested_by=by
+    )
+    return monitoring_run_execute(run=run)
+
+
+def lapse_notice_deadlines_fix(*, run: MonitoringRun) -> int:
+    """The lapse notice is due within 10 working days of the lapse, by the branch's holiday
+    calendar: rewrite the SQL's Monday–Friday estimate of the items this run made, with one
+    UPDATE per branch (a CASE over the few lapse dates of the last weeks)."""
+    from policydesk.cases.clocks import calendar_for
+
+    pairs = (
+        WorkItem.objects.filter(run=run, rule=Rule.LAPSE_NOTICE)
+        .values_list("branch_id", "period")
+        .distinct()
+    )
+    by_branch: dict[int, set[dt.date]] = defaultdict(set)
+    for branch_id, period in pairs:
+        by_branch[branch_id].add(period)
+    table = WorkItem._meta.db_table
+    updated = 0
+    for branch in Branch.objects.filter(pk__in=list(by_branch)):
+        calendar = calendar_for(branch)
+        whens: list[str] = []
+        params: list[Any] = []
+        for period in sorted(by_branch[branch.pk]):
+            days = calendar.working_days_after(period)
+            for _index in range(rules.LAPSE_NOTICE_WORKING_DAYS):
+                deadline = next(days)
+            whens.append("WHEN %s THEN %s")
+            params.extend([period, deadline])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET deadline = CASE period {' '.join(whens)} END "  # noqa: S608
+                "WHERE run_id = %s AND rule = %s AND branch_id = %s",
+                [*params, run.pk, Rule.LAPSE_NOTICE, branch.pk],
+            )
+            updated += max(0, cursor.rowcount)
+    return updated
+
+
+def relationship_managers() -> dict[int, list[int]]:
+    """Active relationship managers by branch, in a stable order."""
+    managers: dict[int, list[int]] = defaultdict(list)
+    staff = Staff.objects.filter(
+        role=Role.RELATIONSHIP_MANAGER, is_active=True, branch__isnull=False
+    ).order_by("branch_id", "id")
+    for branch_id, staff_id in staff.values_list("branch_id", "id"):
+        managers[branch_id].append(staff_id)
+    return managers
+
+
+def owners_assign() -> int:
+    """Give open items left without an owner (made before their branch had a relationship
+    manager) to one, round-robin by customer as the run does. Set-based: one UPDATE per
+    branch that has relationship managers."""
+    table = WorkItem._meta.db_table
+    assigned = 0
+    with connection.cursor() as cursor:
+        for branch_id, ids in relationship_managers().items():
+            cases = " ".join(f"WHEN {index} THEN {staff_id}" for index, staff_id in enumerate(ids))
+            cursor.execute(
+                f"UPDATE {table} SET owner_id = CASE (customer_id %% {len(ids)}) {cases} END "  # noqa: S608
+                "WHERE owner_id IS NULL AND status = %s AND branch_id = %s",
+                [ItemStatus.OPEN, branch_id],
+            )
+            assigned += max(0, cursor.rowcount)
+    return assigned
+
+
+# --- Work items ---------------------------------------------------------------------------
+
+
+def _open_item(item_id: int) -> WorkItem:
+    item = WorkItem.objects.select_for_update().get(pk=item_id)
+    if item.status != ItemStatus.OPEN:
+        raise ConflictError(
+            _("This work item is closed already."), field="status", code="monitoring_item_closed"
+        )
+    return item
+
+
+@transaction.atomic
+def work_item_close(
+    *, item: WorkItem, outcome: str, note: str = "", by: Staff, at: dt.datetime | None = None
+) -> WorkItem:
+    require(by, "monitoring.work")
+    if outcome not in Outcome.values:
+        raise DomainError(_("Choose how the work item ended."), field="outcome")
+    if len(note) > 4000:
+        raise DomainError(_("The note is too long."), field="note")
+    locked = _open_item(item.pk)
+    locked.status = ItemStatus.DONE
+    locked.outcome = outcome
+    locked.outcome_note = note.strip()
+    locked.closed_at = at or timezone.now()
+    locked.closed_by = by
+    locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at", "closed_by"])
+    audit_record(
+        action="monitoring.item.close",
+        actor=by,
+        target=locked,
+        after={"outcome": outcome, "rule": locked.rule},
+    )
+    return locked
+
+
+@transaction.atomic
+def work_item_assign(*, item: WorkItem, owner: Staff, by: Staff) -> WorkItem:
+    require(by, "monitoring.work")
+    if owner.role != Role.RELATIONSHIP_MANAGER or owner.branch_id != item.branch_id:
+        raise DomainError(
+            _("The owner must be a relationship manager of the item's branch."), field="owner"
+        )
+    locked = _open_item(item.pk)
+    before = locked.owner_id
+    locked.owner = owner
+    locked.save(update_fields=["owner"])
+    audit_record(
+        action="monitoring.item.assign",
+        actor=by,
+        target=locked,
+        before={"owner": before},
+        after={"owner": owner.pk},
+    )
+    return locked
+
+
+@transaction.atomic
+def work_item_request_servicing(*, item: WorkItem, note: str = "", by: Staff) -> WorkItem:
+    """Record that the customer's bank account must change (保全: 变更账户).
+
+    The servicing app opens the item from this intent (its `servicing_item_apply`); until
+    it is wired, the intent waits on the work item and is listed for the back office.
+    """
+    require(by, "monitoring.work")
+    if item.rule not in SERVICING_RULES:
+        raise DomainError(
+            _("Only bank-account and payout items lead to a servicing item."), field="rule"
+        )
+    locked = _open_item(item.pk)
+    if locked.servicing_intent:
+        raise ConflictError(
+            _("A servicing item was requested already."),
+            field="servicing_intent",
+            code="monitoring_servicing_requested",
+        )
+    locked.servicing_intent = {
+        "kind": "bank_account_change",
+        "policy_id": locked.policy_id,
+        "reason": locked.reason,
+        "note": note.strip()[:500],
+        "requested_at": timezone.now().isoformat(),
+        "requested_by": by.pk,
+        "servicing_item_id": None,
+    }
+    locked.save(update_fields=["servicing_intent"])
+    audit_record(
+        action="monitoring.item.servicing_request",
+        actor=by,
+        target=locked,
+        after={"kind": "bank_account_change", "policy": locked.policy_id},
+    )
+    return locked
+
+
+# --- Communications -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def communication_log(
+    *,
+    customer: Customer,
+    channel: str,
+    content: str,
+    outcome: str,
+    next_contact_on: dt.date | None = None,
+    work_item: WorkItem | None = None,
+    at: dt.datetime | None = None,
+    by: Staff,
+) -> Communication:
+    require(by, "monitoring.work")
+    if channel not in ContactChannel.values:
+        raise DomainError(_("Choose the channel of the contact."), field="channel")
+    if outcome not in ContactOutcome.values:
+        raise DomainError(_("Choose the outcome of the contact."), field="outcome")
+    content = content.strip()
+    if not content:
+        raise DomainError(_("Say what was discussed."), field="content")
+    at = at or timezone.now()
+    if next_contact_on is not None and next_contact_on < at.date():
+        raise DomainError(_("The next contact cannot be in the past."), field="next_contact_on")
+    if work_item is not None and work_item.customer_id != customer.pk:
+        raise DomainError(_("The work item belongs to another customer."), field="work_item")
+    record = Communication.objects.create(
+        customer=customer,
+        branch_id=customer.branch_id,
+        work_item=work_item,
+        channel=channel,
+        content=content[:10000],
+        outcome=outcome,
+        next_contact_on=next_contact_on,
+        contacted_at=at,
+        recorded_by=by,
+    )
+    audit_record(
+        action="monitoring.communication.log",
+        actor=by,
+        target=record,
+        after={"channel": channel, "outcome": outcome, "next_contact_on": next_contact_on},
+    )
+    return record
+
+
+# --- Account reviews ----------------------------------------------------------------------
+
+
+def cover_with_us(customer: Customer) -> dict[str, Decimal]:
+    live = (
+        Policy.objects.filter(policyholder=customer)
+        .exclude(status__in=[*TERMINAL_STATUSES, "lapsed", "applied", "underwriting"])
+        .values_list("product__line", "sum_assured")
+    )
+    return needs.cover_by_category([(line, amount) for line, amount in live])
+
+
+def review_assessment(
+    *, customer: Customer, declared_elsewhere: dict[str, Decimal] | None = None
+) -> dict[str, Any]:
+    """The needs analysis of the customer today: needs, cover and gaps, as stored JSON."""
+    profile = RiskProfile.objects.filter(customer=customer).order_by("-assessed_on", "-id").first()
+    if profile is None:
+        raise DomainError(
+            _("The customer has no risk profile: record one before the review."),
+            field="risk_profile",
+            code="monitoring_no_risk_profile",
+        )
+    children = customer.relations.filter(kind=RelationKind.CHILD).count()
+    elsewhere = dict(declared_elsewhere or {})
+    for category, amount in elsewhere.items():
+        if category not in needs.CATEGORIES:
+            raise DomainError(_("Unknown cover category."), field=f"declared_elsewhere.{category}")
+        if amount < 0:
+            raise DomainError(
+                _("Cover cannot be negative."), field=f"declared_elsewhere.{category}"
+            )
+    if "life" not in elsewhere:
+        elsewhere["life"] = profile.existing_cover_elsewhere
+    assumptions = needs.assumptions_for(customer.segment)
+    lines = needs.needs_analysis(
+        needs.Profile(
+            annual_income=profile.annual_income,
+            dependants=profile.dependants,
+            children=children,
+            liabilities=profile.liabilities,
+            assets=profile.assets,
+        ),
+        assumptions,
+        cover_with_us=cover_with_us(customer),
+        cover_elsewhere=elsewhere,
+    )
+    return {
+        "risk_profile_id": profile.pk,
+        "assessed_on": profile.assessed_on.isoformat(),
+        "annual_income": str(profile.annual_income),
+        "dependants": profile.dependants,
+        "children": children,
+        "segment": customer.segment,
+        "currency": profile.currency,
+        "lines": needs.lines_as_json(lines),
+        "total_gap": str(sum((line.gap for line in lines), Decimal("0.00"))),
+    }
+
+
+@transaction.atomic
+def account_review_record(
+    *,
+    customer: Customer,
+    trigger: str,
+    recommendations: str,
+    decision: str = CustomerDecision.PENDING,
+    decision_note: str = "",
+    life_event: str = "",
+    declared_elsewhere: dict[str, Decimal] | None = None,
+    actions: list[dict[str, str]] | None = None,
+    reviewed_on: dt.date | None = None,
+    by: Staff,
+) -> AccountReview:
+    """Record a review: the assessment of the day, the recommendations, the customer's
+    decision and the actions taken; it closes the customer's open periodic-review item."""
+    require(by, "monitoring.review")
+    if trigger not in ReviewTrigger.values:
+        raise DomainError(_("Say why the account is reviewed."), field="trigger")
+    if trigger == ReviewTrigger.LIFE_EVENT and life_event not in LifeEvent.values:
+        raise DomainError(_("Choose the life event."), field="life_event")
+    if trigger == ReviewTrigger.PERIODIC:
+        life_event = ""
+    if decision not in CustomerDecision.values:
+        raise DomainError(_("Choose the customer's decision."), field="decision")
+    if not recommendations.strip():
+        raise DomainError(_("Write the recommendations."), field="recommendations")
+    cleaned_actions = []
+    for index, action in enumerate(actions or []):
+        if action.get("kind") not in ACTION_KINDS:
+            raise DomainError(_("Unknown kind of action."), field=f"actions.{index}.kind")
+        cleaned_actions.append(
+            {"kind": action["kind"], "note": str(action.get("note", "")).strip()[:500]}
+        )
+    assessment = review_assessment(customer=customer, declared_elsewhere=declared_elsewhere)
+    day = reviewed_on or _today()
+    item = (
+        WorkItem.objects.select_for_update()
+        .filter(customer=customer, rule=Rule.ACCOUNT_REVIEW, status=ItemStatus.OPEN)
+        .order_by("period")
+        .first()
+    )
+    review = AccountReview.objects.create(
+        customer=customer,
+        branch_id=customer.branch_id,
+        trigger=trigger,
+        life_event=life_event,
+        reviewed_on=day,
+        assessment=assessment,
+        recommendations=recommendations.strip(),
+        decision=decision,
+        decision_note=decision_note.strip(),
+        actions=cleaned_actions,
+        work_item=item,
+        reviewed_by=by,
+    )
+    if item is not None:
+        item.status = ItemStatus.DONE
+        item.outcome = Outcome.REVIEWED
+        item.closed_at = timezone.now()
+        item.closed_by = by
+        item.save(update_fields=["status", "outcome", "closed_at", "closed_by"])
+    audit_record(
+        action="monitoring.review.record",
+        actor=by,
+        target=review,
+        after={
+            "trigger": trigger,
+            "decision": decision,
+            "total_gap": assessment["total_gap"],
+            "actions": [a["kind"] for a in cleaned_actions],
+        },
+    )
+    return review
+
+
+@transaction.atomic
+def account_review_decide(
+    *, review: AccountReview, decision: str, decision_note: str = "", by: Staff
+) -> AccountReview:
+    require(by, "monitoring.review")
+    if decision not in CustomerDecision.values or decision == CustomerDecision.PENDING:
+        raise DomainError(_("Choose the customer's decision."), field="decision")
+    locked = AccountReview.objects.select_for_update().get(pk=review.pk)
+    before = locked.decision
+    locked.decision = decision
+    locked.decision_note = decision_note.strip()
+    locked.save(update_fields=["decision", "decision_note"])
+    audit_record(
+        action="monitoring.review.decide",
+        actor=by,
+        target=locked,
+        before={"decision": before},
+        after={"decision": decision},
+    )
+    return locked
+
+
+# --- The lapse-risk model -----------------------------------------------------------------
+
+
+def lapse_model_train(*, as_of: dt.date | None = None, by: Staff | None) -> LapseModel:
+    """Train on the policy history in the database, store the model as numbers, score every
+    policy and reorder the open work items by the new scores."""
+    if by is not None:
+        require(by, "monitoring.model")
+    as_of = as_of or _today()
+    history = risk.policy_history(as_of=as_of)
+    fitted = risk.fit(history)
+    with transaction.atomic():
+        LapseModel.objects.filter(is_current=True).update(is_current=False)
+        model = LapseModel.objects.create(
+            trained_by=by,
+            as_of=as_of,
+            features=fitted.features,
+            intercept=fitted.intercept,
+            n_train=fitted.n_train,
+            n_test=fitted.n_test,
+            positive_rate=fitted.positive_rate,
+            auc=fitted.auc,
+            brier=fitted.brier,
+            calibration=fitted.calibration,
+            is_current=True,
+        )
+        now = timezone.now()
+        PolicyRiskScore.objects.all().delete()
+        PolicyRiskScore.objects.bulk_create(
+            [
+                PolicyRiskScore(
+                    policy_id=pk,
+                    model=model,
+                    score=risk.score_row(row, fitted.features, fitted.intercept),
+                    scored_at=now,
+                )
+                for pk, row in zip(history.policy_ids, history.rows, strict=True)
+            ],
+            batch_size=2000,
+        )
+        work_items_reprioritise()
+        audit_record(
+            action="monitoring.model.train",
+            actor=by,
+            target=model,
+            after={"auc": fitted.auc, "n_train": fitted.n_train, "n_test": fitted.n_test},
+        )
+    return model
+
+
+def work_items_reprioritise() -> int:
+    """Recompute the priority of open policy items from the current scores (set-based)."""
+    items, scores = WorkItem._meta.db_table, PolicyRiskScore._meta.db_table
+    weight = " ".join(f"WHEN '{rule}' THEN {spec.weight}" for rule, spec in rules.RULES.items())
+    sql = (
+        f"UPDATE {items} SET priority = CAST(ROUND((CASE rule {weight} ELSE 1 END) * "  # noqa: S608
+        f"(1 + COALESCE((SELECT s.score FROM {scores} s WHERE s.policy_id = {items}.policy_id), "
+        f"{rules.DEFAULT_RISK})) * 10) AS INTEGER) "
+        f"WHERE status = %s AND policy_id IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ItemStatus.OPEN])
+        return max(0, cursor.rowcount)
