@@ -35,7 +35,14 @@ from bench.harness import (
     postgres_version,
 )
 
-BENCHMARKS = ("audit_append", "staff_list", "registry_import", "customer_search", "case_queue")
+BENCHMARKS = (
+    "audit_append",
+    "staff_list",
+    "registry_import",
+    "customer_search",
+    "case_queue",
+    "monitoring_run",
+)
 # Benchmark names a module's results carry, by module (registry_import also times search,
 # case_queue also the clock sweep).
 RESULT_NAMES = {
@@ -629,6 +636,45 @@ sweep's.
 """
 
 
+MONITORING_TEXT = """\
+## monitoring_run: the account monitoring over 2,000,000 policies
+
+**Measured.** `bench/monitoring_run.py` generates a book on PostgreSQL with
+`generate_series` (N policies, N/2 customers, their premiums due, collection attempts,
+mandates and payouts in the proportions the seed describes), then times
+`monitoring.services.monitoring_run` twice: the first run on an empty worklist (every rule
+writes its work items) and a second run the same day (idempotent: nothing new). Goal: at
+most 2 minutes and at most 2x the SQL.
+
+**Baseline.** The same selections written as plain SQL, one `CREATE TEMP TABLE AS SELECT`
+per rule; their row counts are checked to equal the run's for every rule.
+
+**Reading.** Both runs stay within 2 minutes. The nightly run on a live book is the second
+case (everything found before is skipped by one anti-join per rule) and is within 2x of the
+bare selections. The first run is a one-off backfill that writes about 900,000 rows into the
+indexed, foreign-keyed work-item table, against temporary tables without indexes or keys:
+that is where its ratio goes, and the 2x goal is not met for it.
+"""
+
+
+def _monitoring_parts(results: list[Result]) -> list[str]:
+    if not results:
+        return []
+    rows = [
+        [
+            r.operation,
+            f"{r.n:,}",
+            fmt_time(r.policydesk_s),
+            fmt_time(r.raw_s),
+            fmt_ratio(r.ratio),
+            f"{r.notes.get('work_items_created', 0):,}" if r.notes else "",
+        ]
+        for r in results
+    ]
+    headers = ["operation", "policies", "PolicyDesk", "plain SQL", "ratio", "work items written"]
+    return [markdown_table(headers, rows, {1, 2, 3, 4, 5})]
+
+
 def _case_queue_parts(results: list[Result]) -> list[str]:
     queues = [r for r in results if r.benchmark == "case_queue"]
     sweeps = [r for r in results if r.benchmark == "case_sweep"]
@@ -781,6 +827,9 @@ def write_docs(
     if not keep("case_queue", "## case_queue"):
         parts.append(CASE_QUEUE_TEXT)
         parts += _case_queue_parts([r for r in results if r.benchmark.startswith("case_")])
+    if not keep("monitoring_run", "## monitoring_run"):
+        parts.append(MONITORING_TEXT)
+        parts += _monitoring_parts([r for r in results if r.benchmark == "monitoring_run"])
     _machine_parts(parts, machine)
     DOCS.write_text("\n\n".join(part.rstrip("\n") for part in parts) + "\n", encoding="utf-8")
 
