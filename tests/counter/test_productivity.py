@@ -16,7 +16,7 @@ from policydesk.counter import selectors
 from policydesk.demo.historic_cases import HistoricCase, bulk_historic_cases
 from policydesk.org.models import Branch, Role, Staff
 from tests import factories
-from tests.conftest import World
+from tests.conftest import World, signed_in
 from tests.counter.conftest import SHANGHAI, Hall, ensure_process
 
 KINDS = ("newbusiness", "servicing", "claim")
@@ -125,6 +125,14 @@ def test_the_seed_branch_reads_7472_6_per_teller_and_747_26_per_month(
     assert result.totals == {"newbusiness": 8164, "servicing": 26491, "claim": 2708}
     assert result.per_front_teller == Decimal("7472.6")
     assert result.per_front_teller_per_month == Decimal("747.26")
+    # The page renders the same figures, per person and post, with its divisors.
+    page = signed_in(hall.world.manager_a).get(
+        "/counter/productivity/?from_month=2026-01&to_month=2026-10", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "<strong>7472.60</strong> = 37363 ÷ 5 front tellers" in body
+    assert "<strong>747.26</strong> = 7472.60 ÷ 10 months" in body
 
 
 def test_an_inactive_teller_is_not_a_divisor(hall: Hall, tellers: list[Staff]) -> None:

@@ -551,6 +551,10 @@ def _rows(
                 counts=defaultdict(int),
             )
         posts[post].counts[kind] += n
+    # Plain dicts for the templates: a defaultdict would answer `counts.items` with 0 (and
+    # keep the key), as Django's template lookup tries the key before the method.
+    for row in (*people.values(), *posts.values()):
+        row.counts = dict(row.counts)
     return (
         sorted(people.values(), key=lambda row: (row.post != FRONT_POST, row.post, row.name)),
         sorted(posts.values(), key=lambda row: (row.post != FRONT_POST, row.post)),
