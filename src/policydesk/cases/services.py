@@ -26,6 +26,7 @@ from policydesk.policies.models import Policy
 from . import clocks
 from .assignment import assign_automatically
 from .guards import GuardsFailed, failed_guards
+from .managed import MANAGED_PROCESSES
 from .models import (
     Case,
     CaseChannel,
@@ -214,12 +215,23 @@ def case_transition(
     by: Staff | None,
     comment: str = "",
     at: dt.datetime | None = None,
+    managed: bool = False,
 ) -> Case:
-    """Take one of the current state's transitions if every guard holds."""
+    """Take one of the current state's transitions if every guard holds.
+
+    `managed`: the call comes from the services of the app that owns the process (see
+    cases.managed); anywhere else a step of such a process is refused."""
     if by is not None:
         require(by, "cases.work")
     case = _locked(case)
     _visible(by, case.branch_id)
+    if not managed and case.process.code in MANAGED_PROCESSES:
+        raise DomainError(
+            _("Steps of a %(process)s are taken on its own page, which records what they mean.")
+            % {"process": case.process.name},
+            field="transition",
+            code="transition_managed",
+        )
     at = at or timezone.now()
     transition = (
         case.process_version.transitions.select_related("to_state")

@@ -20,6 +20,7 @@ from policydesk.org.models import Branch, Staff
 
 from . import attachments, clocks, selectors, services
 from .guards import missing_checklist
+from .managed import managed_page
 from .models import CaseChannel, Priority, Process, Visibility
 
 
@@ -126,11 +127,17 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(request.user, case_id)
+    # A process owned by an app (claims, servicing, new business): its steps are taken on
+    # the record's page, which the case page links to instead of offering them here.
+    owner_page = managed_page(case)
     context = {
         "case": case,
         "events": selectors.case_timeline(request.user, case),
         "clocks": [(clock, clocks.clock_status(clock)) for clock in selectors.case_clocks(case)],
-        "transitions": list(
+        "owner_page": owner_page,
+        "transitions": []
+        if owner_page is not None
+        else list(
             case.process_version.transitions.filter(from_state=case.state_id).select_related(
                 "to_state"
             )

@@ -208,7 +208,7 @@ def _transition(
     claim: Claim, code: str, *, by: Staff | None, at: dt.datetime, comment: str = ""
 ) -> None:
     case_services.case_transition(
-        case=claim.case, transition_code=code, comment=comment, by=by, at=at
+        managed=True, case=claim.case, transition_code=code, comment=comment, by=by, at=at
     )
     claim.case.refresh_from_db()
 

@@ -187,7 +187,12 @@ def _move(
 ) -> None:
     """Take the case's step and copy the new stage onto the application."""
     case = case_services.case_transition(
-        case=application.case, transition_code=transition_code, by=by, comment=comment, at=at
+        managed=True,
+        case=application.case,
+        transition_code=transition_code,
+        by=by,
+        comment=comment,
+        at=at,
     )
     application.case = case
     application.stage = case.state.code

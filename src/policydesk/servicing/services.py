@@ -575,7 +575,9 @@ def servicing_item_apply(
         at=at,
     )
     step = "receive-complete" if check.complete else "receive-incomplete"
-    case = case_services.case_transition(case=case, transition_code=step, by=by, at=at)
+    case = case_services.case_transition(
+        managed=True, case=case, transition_code=step, by=by, at=at
+    )
     item = ServicingItem.objects.create(
         case=case,
         item_type=item_type,
@@ -657,7 +659,7 @@ def servicing_item_accept(
         case=item.case, body=body, visibility=Visibility.CUSTOMER, by=by, at=at
     )
     item.case = case_services.case_transition(
-        case=item.case, transition_code="accept", by=by, at=at
+        managed=True, case=item.case, transition_code="accept", by=by, at=at
     )
     item.accepted_at = at
     item.accepted_on_time = _clock_met(item.case, ACCEPTANCE_CLOCK)
@@ -699,7 +701,12 @@ def servicing_item_notify_correction(
         case=item.case, body=text, visibility=Visibility.CUSTOMER, by=by, at=at
     )
     item.case = case_services.case_transition(
-        case=item.case, transition_code="notify-correction", comment=text, by=by, at=at
+        managed=True,
+        case=item.case,
+        transition_code="notify-correction",
+        comment=text,
+        by=by,
+        at=at,
     )
     item.correction_notice_at = at
     item.correction_text = text
@@ -740,7 +747,7 @@ def servicing_item_correct(
             code="servicing_documents_missing",
         )
     item.case = case_services.case_transition(
-        case=item.case, transition_code="corrected", by=by, at=at
+        managed=True, case=item.case, transition_code="corrected", by=by, at=at
     )
     item.documents = received
     item.accepted_at = at
@@ -766,6 +773,7 @@ def servicing_item_exam(
     at = at or timezone.now()
     _in_state(item, "exam" if finished else "review")
     item.case = case_services.case_transition(
+        managed=True,
         case=item.case,
         transition_code="exam-done" if finished else "to-exam",
         comment=comment,
@@ -839,7 +847,7 @@ def servicing_item_approve(
         raise DomainError(_("This item moves no money."), field="amount")
     step = "approve-pending-payment" if item_type.needs_payment else "approve"
     item.case = case_services.case_transition(
-        case=item.case, transition_code=step, comment=comment, by=by, at=at
+        managed=True, case=item.case, transition_code=step, comment=comment, by=by, at=at
     )
     item.approved_at = at
     fields = ["approved_at", "amount"]
@@ -870,7 +878,7 @@ def servicing_item_record_payment(
             code="servicing_payment_short",
         )
     item.case = case_services.case_transition(
-        case=item.case, transition_code="payment-received", by=by, at=at
+        managed=True, case=item.case, transition_code="payment-received", by=by, at=at
     )
     item.paid_at = at
     item.complete_due_at = _clock_due(item.case, COMPLETION_CLOCK)
@@ -913,7 +921,7 @@ def servicing_item_complete(
         recorded_by=by,
     )
     item.case = case_services.case_transition(
-        case=item.case, transition_code="complete", by=by, at=at
+        managed=True, case=item.case, transition_code="complete", by=by, at=at
     )
     item.done_at = at
     item.completed_on_time = _clock_met(item.case, COMPLETION_CLOCK)
@@ -942,7 +950,12 @@ def servicing_item_decline(
     if not reason.strip():
         raise DomainError(_("Say why the item is declined."), field="reason")
     item.case = case_services.case_transition(
-        case=item.case, transition_code="decline", comment=reason.strip(), by=by, at=at
+        managed=True,
+        case=item.case,
+        transition_code="decline",
+        comment=reason.strip(),
+        by=by,
+        at=at,
     )
     item.cancelled_at = at
     item.save(update_fields=["cancelled_at"])
@@ -972,7 +985,12 @@ def servicing_item_cancel(
     if not reason.strip():
         raise DomainError(_("Say why the application is withdrawn."), field="reason")
     item.case = case_services.case_transition(
-        case=item.case, transition_code=str(step), comment=reason.strip(), by=by, at=at
+        managed=True,
+        case=item.case,
+        transition_code=str(step),
+        comment=reason.strip(),
+        by=by,
+        at=at,
     )
     item.cancelled_at = at
     item.save(update_fields=["cancelled_at"])
