@@ -24,7 +24,17 @@ def nav_links(html: str) -> set[str]:
 
 def test_the_navigation_shows_each_role_only_what_it_may_open(world: World) -> None:
     teller_nav = nav_links(signed_in(world.teller_a).get("/").content.decode())
-    assert teller_nav == {"/", "/org/branches/", "/customers/", "/cases/", "/complaints/"}
+    assert teller_nav == {
+        "/",
+        "/org/branches/",
+        "/customers/",
+        "/cases/",
+        "/complaints/",
+        "/counter/",
+        "/newbusiness/",
+        "/servicing/",
+        "/claims/",
+    }
     head_nav = nav_links(signed_in(world.head).get("/").content.decode())
     assert {"/org/staff/", "/audit/", "/org/permissions/", "/jobs/"} <= head_nav
     assert "/org/tokens/" not in head_nav

@@ -63,7 +63,7 @@ class TaskSummaryOut(Schema):
     next_attempt_at: dt.datetime | None
 
 
-class DefectOut(Schema):
+class CallbackDefectOut(Schema):
     code: str
     detail: str
     suggestion: str
@@ -74,7 +74,7 @@ class PhoneOut(Schema):
     number: str = Field(description="Masked unless the caller's role may work callbacks.")
     phone_field: str
     usable: bool
-    defects: list[DefectOut]
+    defects: list[CallbackDefectOut]
     suggested_repair: str
 
 
@@ -84,7 +84,7 @@ class QuestionOut(Schema):
     text_en: str
 
 
-class AttemptOut(Schema):
+class CallbackAttemptOut(Schema):
     id: int
     at: dt.datetime
     by_id: int | None
@@ -105,12 +105,12 @@ class TaskOut(TaskSummaryOut):
     complaint_case_number: str | None
     defect_codes: list[str]
     phones: list[PhoneOut]
-    policy_defects: list[DefectOut]
+    policy_defects: list[CallbackDefectOut]
     questions: list[QuestionOut]
-    attempts: list[AttemptOut]
+    attempts: list[CallbackAttemptOut]
 
 
-class QueueOut(Schema):
+class CallbackQueueOut(Schema):
     view: str
     items: list[TaskSummaryOut]
     next_cursor: str | None
@@ -148,7 +148,7 @@ class AssignmentIn(Schema):
     assignee_id: Id | None = None
 
 
-class RateOut(Schema):
+class CallbackRateOut(Schema):
     label: str
     due: int
     succeeded: int
@@ -164,7 +164,7 @@ class LossOut(Schema):
     successes_lost: int
 
 
-class KpiOut(Schema):
+class CallbackKpiOut(Schema):
     since: dt.date
     until: dt.date
     due: int
@@ -175,11 +175,11 @@ class KpiOut(Schema):
     attempts: int
     invalid_attempts: int
     invalid_contact_percent: Decimal | None
-    by_channel: list[RateOut]
-    by_intermediary: list[RateOut]
-    by_agent: list[RateOut]
-    by_dialect: list[RateOut]
-    by_week: list[RateOut]
+    by_channel: list[CallbackRateOut]
+    by_intermediary: list[CallbackRateOut]
+    by_agent: list[CallbackRateOut]
+    by_dialect: list[CallbackRateOut]
+    by_week: list[CallbackRateOut]
     losses: list[LossOut]
 
 
@@ -200,7 +200,7 @@ class WorklistItemOut(Schema):
     status: str
 
 
-class WorklistOut(Schema):
+class CallbackWorklistOut(Schema):
     groups: list[WorklistGroupOut]
     items: list[WorklistItemOut]
     next_cursor: int | None
@@ -324,7 +324,7 @@ def _task(actor: Any, callback_task_id: int) -> CallbackTask:
 
 @router.get(
     "/callbacks/tasks",
-    response={200: QueueOut, **ERRORS},
+    response={200: CallbackQueueOut, **ERRORS},
     summary="A queue of callback tasks, earliest due and likeliest success first",
 )
 def task_list(
@@ -491,7 +491,7 @@ def _rate(rate: selectors.Rate) -> dict[str, Any]:
 
 @router.get(
     "/callbacks/kpis",
-    response={200: KpiOut, **ERRORS},
+    response={200: CallbackKpiOut, **ERRORS},
     summary="Callback success within cooling-off, completion, invalid contacts, by group "
     "and week, and the successes each contact defect cost",
 )
@@ -532,7 +532,7 @@ def kpis(request: HttpRequest, since: IsoDate | None = None, until: IsoDate | No
 
 @router.get(
     "/callbacks/contact-worklist",
-    response={200: WorklistOut, **ERRORS},
+    response={200: CallbackWorklistOut, **ERRORS},
     summary="Policies whose callback cannot reach the policyholder, by channel and intermediary",
 )
 def contact_worklist(

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, IsoDate, as_json
 from policydesk.core.errors import NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.customers.models import Customer
@@ -172,7 +172,7 @@ class PaymentOut(Schema):
     paid_on: dt.date
 
 
-class ClockOut(Schema):
+class ClaimClockOut(Schema):
     code: str
     name: str
     mode: str
@@ -228,7 +228,7 @@ class ClaimOut(ClaimSummaryOut):
     advance_payment_due_at: dt.datetime
     paid_amount: Decimal | None
     paid_at: dt.datetime | None
-    clocks: list[ClockOut]
+    clocks: list[ClaimClockOut]
     documents: list[DocumentOut]
     investigations: list[InvestigationOut]
     deductions: list[DeductionOut]
@@ -236,7 +236,7 @@ class ClaimOut(ClaimSummaryOut):
     payments: list[PaymentOut]
 
 
-class QueueOut(Schema):
+class ClaimQueueOut(Schema):
     items: list[ClaimSummaryOut]
     next_cursor: int | None
     count: int
@@ -271,13 +271,13 @@ class LimitOut(Schema):
     currency: str
 
 
-class MonthOut(Schema):
+class ClaimMonthOut(Schema):
     month: str
     paid: int
     mean_days: float | None
 
 
-class KpiOut(Schema):
+class ClaimKpiOut(Schema):
     since: dt.date
     until: dt.date
     reported: int
@@ -301,7 +301,7 @@ class KpiOut(Schema):
     fast_track_paid: int
     fast_track_same_day: int
     fast_track_same_day_percent: Decimal | None
-    months: list[MonthOut]
+    months: list[ClaimMonthOut]
 
 
 class RefusalOut(Schema):
@@ -439,7 +439,9 @@ def _claim_for(actor: Any, claim_id: int, action: str) -> Claim:
     return claim
 
 
-@router.get("/claims/", response={200: QueueOut, **ERRORS}, summary="The claims queue, one page")
+@router.get(
+    "/claims/", response={200: ClaimQueueOut, **ERRORS}, summary="The claims queue, one page"
+)
 def claim_list(
     request: HttpRequest,
     state: Annotated[str, Field(max_length=48)] = "",
@@ -564,11 +566,11 @@ def claim_authority_limits(request: HttpRequest) -> Any:
 
 @router.get(
     "/claims/kpis",
-    response={200: KpiOut, **ERRORS},
+    response={200: ClaimKpiOut, **ERRORS},
     summary="Claims KPIs: report to payment, on time, paid rate, denial notices, investigations",
 )
 def claim_kpis(
-    request: HttpRequest, since: dt.date | None = None, until: dt.date | None = None
+    request: HttpRequest, since: IsoDate | None = None, until: IsoDate | None = None
 ) -> Any:
     kpis = selectors.claim_kpis(actor_of(request), since=since, until=until)
     return {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 # Ids are positive 64-bit integers; larger values get a 422 instead of a database overflow.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -40,3 +43,17 @@ CREATE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 409: ErrorOut}
 def as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
     """An answer as stored for an idempotent replay: plain JSON (dates as ISO strings)."""
     return schema.model_validate(data).model_dump(mode="json")
+
+
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    # Pydantic would read "0" or "1700000000" as a Unix time; a day is written YYYY-MM-DD.
+    if isinstance(value, str) and not ISO_DAY.match(value):
+        raise ValueError("give the day as YYYY-MM-DD")
+    return value
+
+
+# A calendar day in a query or body, as YYYY-MM-DD only.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]

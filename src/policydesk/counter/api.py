@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema, Status
 from policydesk.cases.models import Case
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, IsoDate, as_json
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.customers.models import Customer
@@ -31,7 +31,8 @@ StatusCode = Literal["waiting", "called", "serving", "done", "no_show", "cancell
 LeadsToCode = Literal["newbusiness", "servicing", "claim", "enquiry", "complaint"]
 UnratedCode = Literal["declined", "left", "device", "other"]
 ServiceCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+# A calendar month of the years the counter has data for (year 0 is no date).
+Month = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
 
 
 class ServiceTypeOut(Schema):
@@ -204,7 +205,7 @@ class ServiceFiguresOut(FiguresOut):
     service_type: str
 
 
-class KpisOut(Schema):
+class CounterKpisOut(Schema):
     branch_id: int
     first_day: dt.date
     last_day: dt.date
@@ -442,7 +443,7 @@ def ticket_list(
     request: HttpRequest,
     branch_id: Id | None = None,
     status: StatusCode | None = None,
-    day: dt.date | None = None,
+    day: IsoDate | None = None,
     after: Id | None = None,
     limit: Annotated[int, Field(ge=1, le=200)] = 50,
 ) -> Any:
@@ -634,7 +635,7 @@ def board(request: HttpRequest, branch_id: Id | None = None) -> Any:
 
 @router.get(
     "/counter/kpis",
-    response={200: KpisOut, **ERRORS},
+    response={200: CounterKpisOut, **ERRORS},
     summary="Queue KPIs: wait mean/p90, service time, satisfaction, unrated share per teller",
 )
 def kpis(

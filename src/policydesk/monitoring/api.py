@@ -105,7 +105,7 @@ class WorkItemOut(Schema):
     created_at: dt.datetime
 
 
-class WorklistOut(Schema):
+class MonitoringWorklistOut(Schema):
     items: list[WorkItemOut]
     next_cursor: str | None
     count: int
@@ -147,7 +147,7 @@ class ActionIn(Schema):
     note: Annotated[str, Field(max_length=500)] = ""
 
 
-class ReviewIn(Schema):
+class AccountReviewIn(Schema):
     customer_id: Id
     trigger: TriggerCode
     life_event: LifeEventCode | Literal[""] = ""
@@ -222,7 +222,7 @@ class PolicyRiskOut(Schema):
     top_factors: list[ContributionOut]
 
 
-class RateOut(Schema):
+class MonitoringRateOut(Schema):
     code: str
     numerator: int
     denominator: int
@@ -235,10 +235,10 @@ class EndedOut(Schema):
     policies: int
 
 
-class KpisOut(Schema):
+class MonitoringKpisOut(Schema):
     since: dt.date
     until: dt.date
-    rates: list[RateOut]
+    rates: list[MonitoringRateOut]
     ended_by_reason: list[EndedOut]
     live_policies: int
 
@@ -315,7 +315,7 @@ def run_out(run: MonitoringRun) -> dict[str, Any]:
 
 @router.get(
     "/monitoring/work-items",
-    response={200: WorklistOut, **ERRORS},
+    response={200: MonitoringWorklistOut, **ERRORS},
     summary="The worklist, highest priority first",
 )
 def work_item_list(
@@ -430,7 +430,7 @@ def communication_create(request: HttpRequest, payload: CommunicationIn) -> Any:
     response={201: ReviewOut, **CREATE_ERRORS},
     summary="Record an account review: needs, cover, gaps, recommendations and decision",
 )
-def review_create(request: HttpRequest, payload: ReviewIn) -> Any:
+def review_create(request: HttpRequest, payload: AccountReviewIn) -> Any:
     actor = actor_of(request)
     require(actor, "monitoring.review")
 
@@ -564,7 +564,9 @@ def policy_risk(request: HttpRequest, policy_id: Id) -> Any:
 
 
 @router.get(
-    "/monitoring/kpis", response={200: KpisOut, **ERRORS}, summary="Monitoring KPIs, 12 months"
+    "/monitoring/kpis",
+    response={200: MonitoringKpisOut, **ERRORS},
+    summary="Monitoring KPIs, 12 months",
 )
 def monitoring_kpis(request: HttpRequest) -> Any:
     result = kpis.monitoring_kpis(actor_of(request))

@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, IsoDate, as_json
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.customers.identity import masked
@@ -72,7 +72,7 @@ class DefectIn(Schema):
     note: Note = ""
 
 
-class ReviewIn(Schema):
+class InitialReviewIn(Schema):
     defects: list[DefectIn] = Field(
         default_factory=list,
         max_length=20,
@@ -126,7 +126,7 @@ class ReminderIn(Schema):
     note: Note = ""
 
 
-class DefectOut(Schema):
+class ApplicationDefectOut(Schema):
     code: str
     label: str
     note: str
@@ -136,7 +136,7 @@ class NoticeOut(Schema):
     sent_at: dt.datetime
     text: str
     corrected_at: dt.datetime | None
-    defects: list[DefectOut]
+    defects: list[ApplicationDefectOut]
 
 
 class RequirementOut(Schema):
@@ -204,7 +204,7 @@ class ApplicationOut(ApplicationSummaryOut):
     insured_members: int
 
 
-class RegisterOut(Schema):
+class ApplicationRegisterOut(Schema):
     items: list[ApplicationSummaryOut]
     next_cursor: int | None
     count: int
@@ -278,7 +278,7 @@ class ReasonOut(Schema):
     rate_percent: Decimal | None
 
 
-class MonthOut(Schema):
+class NewBusinessMonthOut(Schema):
     month: str
     issued: int
     mean_working_days: Decimal | None
@@ -286,7 +286,7 @@ class MonthOut(Schema):
     on_time_percent: Decimal | None
 
 
-class KpiOut(Schema):
+class NewBusinessKpiOut(Schema):
     since: dt.date
     until: dt.date
     received: int
@@ -303,7 +303,7 @@ class KpiOut(Schema):
     refunded: int
     refund_percent: Decimal | None
     exits_by_reason: list[ReasonOut]
-    by_month: list[MonthOut]
+    by_month: list[NewBusinessMonthOut]
 
 
 class EntryOut(Schema):
@@ -449,11 +449,11 @@ def catalogue_read(request: HttpRequest) -> Any:
 
 @router.get(
     "/newbusiness/kpis",
-    response={200: KpiOut, **ERRORS},
+    response={200: NewBusinessKpiOut, **ERRORS},
     summary="Issue time, on-time issue, stalled rate, withdrawal and refund rates by reason",
 )
 def kpis_read(
-    request: HttpRequest, since: dt.date | None = None, until: dt.date | None = None
+    request: HttpRequest, since: IsoDate | None = None, until: IsoDate | None = None
 ) -> Any:
     if since and until and since > until:
         raise DomainError("since is after until.", field="since")
@@ -547,7 +547,7 @@ def withdrawal_list_read(request: HttpRequest) -> Any:
 
 @router.get(
     "/newbusiness/applications",
-    response={200: RegisterOut, **ERRORS},
+    response={200: ApplicationRegisterOut, **ERRORS},
     summary="The applications register, one page",
 )
 def application_list(
@@ -677,7 +677,7 @@ def application_step(request: HttpRequest, application_id: Id, payload: StepIn) 
     response={200: ApplicationOut, **CREATE_ERRORS},
     summary="Initial review: pass, or send the one-time defect notice (409 if already sent)",
 )
-def application_review(request: HttpRequest, application_id: Id, payload: ReviewIn) -> Any:
+def application_review(request: HttpRequest, application_id: Id, payload: InitialReviewIn) -> Any:
     actor, application = _work(request, application_id)
     services.application_review(
         application=application,

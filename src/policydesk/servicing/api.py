@@ -4,7 +4,6 @@ the queue, one item, applying, the steps of an item, and the KPIs (DOMAIN.md §4
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -12,12 +11,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BeforeValidator
 
 from policydesk.cases import clocks
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
-from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
+from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, IsoDate, as_json
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.idempotency import run_idempotent
 from policydesk.policies.models import Policy
@@ -44,15 +42,6 @@ StepCode = Literal[
 ]
 
 
-def _iso_date(value: Any) -> Any:
-    # Pydantic reads "0" or "1700000000" as a Unix time; a day here is written YYYY-MM-DD.
-    if isinstance(value, str) and not ISO_DAY.match(value):
-        raise ValueError("give the day as YYYY-MM-DD")
-    return value
-
-
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Amount = Annotated[Decimal, Field(gt=0, le=Decimal("999999999999.99"), decimal_places=2)]
 
 
