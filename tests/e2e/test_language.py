@@ -12,7 +12,17 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-NAV_MESSAGES = ["Home", "Customers", "Cases", "Complaints", "Branches and teams"]
+NAV_MESSAGES = [
+    "Home",
+    "Customers",
+    "Cases",
+    "Complaints",
+    "Counter",
+    "New business",
+    "Servicing",
+    "Claims",
+    "Branches and teams",
+]
 
 
 def test_the_interface_is_chinese_by_default_switches_to_english_and_keeps_it_after_a_reload(
