@@ -58,27 +58,27 @@ def test_a_licheng_teller_is_refused_the_staff_list_and_the_auditor_sees_the_ref
 def test_the_admin_disables_an_account_and_its_open_session_ends_at_the_next_page(
     e2e: E2E,
 ) -> None:
-    # hk-agent is used by this test only: it stays disabled afterwards (not one of the
+    # campaigns is used by this test only: it stays disabled afterwards (not one of the
     # seed branch's five front tellers, whom the productivity page divides by).
     teller = e2e.new_page()
-    e2e.sign_in(teller, "hk-agent")
+    e2e.sign_in(teller, "campaigns")
     expect(teller).to_have_url(e2e.url("/"))
-    expect(teller.locator("header .who")).to_contain_text("Wong Ka Man")
+    expect(teller.locator("header .who")).to_contain_text("刘洋")
 
     admin = e2e.new_page()
     e2e.sign_in_verified(admin, "admin")
     admin.locator('nav.sidebar a[href="/org/staff/"]').click()
-    with admin.expect_response(lambda r: "q=hk-agent" in r.url):
-        admin.locator("#f-q").fill("hk-agent")
+    with admin.expect_response(lambda r: "q=campaigns" in r.url):
+        admin.locator("#f-q").fill("campaigns")
         admin.locator("form.filters button[type=submit]").click()
     row = admin.locator("#staff-rows tbody tr").filter(
-        has=admin.locator("td:nth-child(2)", has_text=re.compile(r"^hk-agent$"))
+        has=admin.locator("td:nth-child(2)", has_text=re.compile(r"^campaigns$"))
     )
     expect(row).to_have_count(1)
-    row.get_by_role("link", name="Wong Ka Man").click()
+    row.get_by_role("link", name="刘洋").click()
     expect(admin).to_have_url(re.compile(r"/org/staff/\d+/$"))
     detail_url = admin.url
-    expect(admin.locator("main h1")).to_have_text("Wong Ka Man")
+    expect(admin.locator("main h1")).to_have_text("刘洋")
 
     admin.locator("#id_reason").fill("Left the company (e2e test)")
     with admin.expect_navigation():
@@ -101,7 +101,7 @@ def test_the_admin_disables_an_account_and_its_open_session_ends_at_the_next_pag
     # The disabling is on the record, with its reason.
     admin.goto("/audit/?action=org.staff.disable")
     event = admin.locator("#audit-rows tbody tr").filter(
-        has=admin.locator("td:nth-child(4)", has_text="Wong Ka Man")
+        has=admin.locator("td:nth-child(4)", has_text="刘洋")
     )
     expect(event.first.locator("td:nth-child(2)")).to_have_text("admin")
     expect(event.first.locator("td.change")).to_contain_text("Left the company (e2e test)")
