@@ -34,9 +34,9 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from policydesk.core.access import require, visible_branch_ids
+from policydesk.core.access import require, require_branch_visible
 from policydesk.core.audit import audit_record
-from policydesk.core.errors import DomainError, NotVisible
+from policydesk.core.errors import DomainError
 from policydesk.customers.models import ContactDefect, ContactKind, ContactPoint, DefectCode
 from policydesk.org.models import Branch, Language, Role, Staff, Team
 from policydesk.policies.models import (
@@ -534,14 +534,6 @@ def callback_sync(
 # --- Working a task -------------------------------------------------------------------------
 
 
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    ids = visible_branch_ids(by)
-    if ids is not None and branch_id not in ids:
-        raise NotVisible("Not found.")
-
-
 def _locked(task: CallbackTask, by: Staff | None) -> CallbackTask:
     locked = (
         CallbackTask.objects.select_for_update(of=("self",))
@@ -557,7 +549,7 @@ def _locked(task: CallbackTask, by: Staff | None) -> CallbackTask:
         )
         .get(pk=task.pk)
     )
-    _visible(by, locked.branch_id)
+    require_branch_visible(by, locked.branch_id)
     return locked
 
 
@@ -937,7 +929,7 @@ def callback_reassign(
     at = at or timezone.now()
     _require_status(task, *OPEN_STATUSES)
     if assignee is not None:
-        _visible(by, assignee.branch_id or 0)
+        require_branch_visible(by, assignee.branch_id or 0)
         if not assignee.is_active or assignee.branch_id != task.branch_id:
             raise DomainError(_("Choose an active agent of the task's branch."), field="assignee")
     before = {"assignee": task.assignee_id}

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from policydesk.core.access import require
+from policydesk.core.access import require, require_branch_visible
 from policydesk.core.audit import audit_record
 from policydesk.core.errors import DomainError
 from policydesk.org.models import Staff
@@ -78,10 +78,10 @@ def case_attach(
     *, case: Case, file_name: str, content: bytes, by: Staff, at: dt.datetime | None = None
 ) -> Attachment:
     require(by, "cases.work")
-    from .services import _locked, _visible
+    from .services import _locked
 
     case = _locked(case)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, case.branch_id)
     at = at or timezone.now()
     if not content:
         raise DomainError(_("The file is empty."), field="file")

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from policydesk.core.access import require, visible_branch_ids
+from policydesk.core.access import require, require_branch_visible
 from policydesk.core.audit import audit_record
-from policydesk.core.errors import DomainError, NotVisible
+from policydesk.core.errors import DomainError
 from policydesk.customers.models import Customer
 from policydesk.org.models import Branch, Language, Staff, Team
 from policydesk.policies.models import Policy
@@ -54,14 +54,6 @@ UPDATABLE = (
     "policy",
     "language",
 )
-
-
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    ids = visible_branch_ids(by)
-    if ids is not None and branch_id not in ids:
-        raise NotVisible("Not found.")
 
 
 def _team_for(branch_id: int, code: str) -> Team | None:
@@ -110,9 +102,9 @@ def _check_links(
     by: Staff | None, branch: Branch, customer: Customer | None, policy: Policy | None
 ) -> None:
     if customer is not None:
-        _visible(by, customer.branch_id)
+        require_branch_visible(by, customer.branch_id)
     if policy is not None:
-        _visible(by, policy.branch_id)
+        require_branch_visible(by, policy.branch_id)
         if (
             customer is not None
             and policy.policyholder_id != customer.pk
@@ -141,7 +133,7 @@ def case_open(
     """Open a case on the process's current version, in its initial state, clocks running."""
     if by is not None:
         require(by, "cases.open")
-    _visible(by, branch.pk)
+    require_branch_visible(by, branch.pk)
     at = at or timezone.now()
     if not subject.strip():
         raise DomainError(_("Give the case a subject."), field="subject")
@@ -224,7 +216,7 @@ def case_transition(
     if by is not None:
         require(by, "cases.work")
     case = _locked(case)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, case.branch_id)
     if not managed and case.process.code in MANAGED_PROCESSES:
         raise DomainError(
             _("Steps of a %(process)s are taken on its own page, which records what they mean.")
@@ -305,7 +297,7 @@ def case_comment(
     if by is not None:
         require(by, "cases.work")
     case = _locked(case)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, case.branch_id)
     at = at or timezone.now()
     if not body.strip():
         raise DomainError(_("Write the comment."), field="body")
@@ -344,7 +336,7 @@ def case_assign(
     if by is not None:
         require(by, "cases.work" if assignee == by and team is None else "cases.assign")
     case = _locked(case)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, case.branch_id)
     at = at or timezone.now()
     if assignee is not None:
         if not assignee.is_active:
@@ -353,9 +345,9 @@ def case_assign(
             raise DomainError(
                 _("%(name)s belongs to no branch.") % {"name": assignee}, field="assignee"
             )
-        _visible(by, assignee.branch_id)
+        require_branch_visible(by, assignee.branch_id)
     if team is not None:
-        _visible(by, team.branch_id)
+        require_branch_visible(by, team.branch_id)
     before = {"assignee": case.assignee_id, "team": case.team_id}
     if assignee is not None:
         case.assignee = assignee
@@ -391,7 +383,7 @@ def case_checklist_mark(
     """Tick (or untick) an item of the current state's checklist."""
     require(by, "cases.work")
     case = _locked(case)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, case.branch_id)
     at = at or timezone.now()
     item = ChecklistItem.objects.filter(state=case.state_id, code=item_code).first()
     if item is None:
@@ -424,7 +416,7 @@ def case_update(
             _("%(field)s cannot be changed here.") % {"field": unknown[0]}, field=unknown[0]
         )
     case = _locked(case)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, case.branch_id)
     if "subject" in changes and not str(changes["subject"]).strip():
         raise DomainError(_("Give the case a subject."), field="subject")
     if "priority" in changes and changes["priority"] not in Priority.values:

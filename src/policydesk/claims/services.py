@@ -50,9 +50,9 @@ from policydesk.cases.models import (
     StateCategory,
     Visibility,
 )
-from policydesk.core.access import can, require, visible_branch_ids
+from policydesk.core.access import can, require, require_branch_visible
 from policydesk.core.audit import audit_record
-from policydesk.core.errors import ConflictError, DomainError, NotVisible
+from policydesk.core.errors import ConflictError, DomainError
 from policydesk.core.sla_clock import ClockError, ClockEvent, ClockEventKind, ClockSpec
 from policydesk.customers.models import Customer
 from policydesk.org.models import Branch, RoleGrant, Staff
@@ -155,21 +155,13 @@ def claim_process() -> Process:
     return process
 
 
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    ids = visible_branch_ids(by)
-    if ids is not None and branch_id not in ids:
-        raise NotVisible("Not found.")
-
-
 def _locked(claim: Claim, by: Staff | None) -> Claim:
     locked = (
         Claim.objects.select_for_update(of=("self",))
         .select_related("case", "case__state", "case__branch", "policy")
         .get(pk=claim.pk)
     )
-    _visible(by, locked.case.branch_id)
+    require_branch_visible(by, locked.case.branch_id)
     return locked
 
 
@@ -364,8 +356,8 @@ def claim_report(
     _require(by, "claims.report")
     at = at or timezone.now()
     branch = branch or policy.branch
-    _visible(by, branch.pk)
-    _visible(by, policy.branch_id)
+    require_branch_visible(by, branch.pk)
+    require_branch_visible(by, policy.branch_id)
     if claim_type not in ClaimType.values:
         raise DomainError(
             _("Unknown claim type %(value)s.") % {"value": claim_type}, field="claim_type"

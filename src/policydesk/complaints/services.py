@@ -35,9 +35,9 @@ from django.utils.translation import gettext as _
 from policydesk.cases import clocks
 from policydesk.cases import services as case_services
 from policydesk.cases.models import Case, CaseChannel, EventType, Process
-from policydesk.core.access import require, visible_branch_ids
+from policydesk.core.access import require, require_branch_visible
 from policydesk.core.audit import audit_record
-from policydesk.core.errors import ConflictError, DomainError, NotVisible
+from policydesk.core.errors import ConflictError, DomainError
 from policydesk.core.sla_clock import ClockSpec, ClockState
 from policydesk.customers.models import Customer
 from policydesk.org.models import Branch, Staff
@@ -134,21 +134,13 @@ def root_cause_by_code(code: str) -> RootCause:
 # --- Helpers -------------------------------------------------------------------------------
 
 
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    ids = visible_branch_ids(by)
-    if ids is not None and branch_id not in ids:
-        raise NotVisible("Not found.")
-
-
 def _locked(complaint: Complaint, by: Staff | None) -> Complaint:
     locked = (
         Complaint.objects.select_for_update(of=("self",))
         .select_related("case", "case__state", "case__branch", "case__policy", "root_cause")
         .get(pk=complaint.pk)
     )
-    _visible(by, locked.case.branch_id)
+    require_branch_visible(by, locked.case.branch_id)
     return locked
 
 

@@ -106,6 +106,16 @@ def can(user: Any, action: str) -> bool:
     return action in granted_actions(user)
 
 
+def require_branch_visible(user: Any, branch_id: int) -> None:
+    """Raise NotVisible unless the branch is within the user's scope; None (the system, an
+    operator's command) sees every branch. Services call it before writing to a record."""
+    if user is None:
+        return
+    ids = visible_branch_ids(user)
+    if ids is not None and branch_id not in ids:
+        raise NotVisible("Not found.")
+
+
 def require(user: Any, action: str) -> None:
     """Raise PermissionRefused unless the user's role grants the action."""
     if not can(user, action):

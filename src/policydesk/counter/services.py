@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 
 from policydesk.cases import services as case_services
 from policydesk.cases.models import Case, CaseChannel, Process
-from policydesk.core.access import can, require, visible_branch_ids
+from policydesk.core.access import can, require, require_branch_visible
 from policydesk.core.audit import audit_record
-from policydesk.core.errors import ConflictError, DomainError, NotVisible
+from policydesk.core.errors import ConflictError, DomainError
 from policydesk.customers.models import Customer
 from policydesk.org.models import Branch, Staff, Team, TeamKind
 
@@ -63,14 +63,6 @@ def local_day(branch: Branch, moment: dt.datetime) -> dt.date:
     return moment.astimezone(ZoneInfo(branch.timezone)).date()
 
 
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    branch_ids = visible_branch_ids(by)
-    if branch_ids is not None and branch_id not in branch_ids:
-        raise NotVisible("Not found.")
-
-
 def _event(ticket: Ticket, kind: str, at: dt.datetime, by: Staff | None, **parameters: Any) -> None:
     TicketEvent.objects.create(
         ticket=ticket, type=kind, at=at, actor=by, parameters=parameters or {}
@@ -78,7 +70,7 @@ def _event(ticket: Ticket, kind: str, at: dt.datetime, by: Staff | None, **param
 
 
 def _locked(ticket: Ticket, by: Staff | None) -> Ticket:
-    _visible(by, ticket.branch_id)
+    require_branch_visible(by, ticket.branch_id)
     return Ticket.objects.select_for_update().select_related("service_type").get(pk=ticket.pk)
 
 
@@ -198,7 +190,7 @@ def open_session(teller: Staff) -> WindowSession | None:
 def window_open(*, window: Team, by: Staff, at: dt.datetime | None = None) -> WindowSession:
     """The teller opens a counter window for the day (开窗)."""
     require(by, "counter.serve")
-    _visible(by, window.branch_id)
+    require_branch_visible(by, window.branch_id)
     at = _time(at)
     if window.kind != TeamKind.COUNTER or not window.is_active:
         raise DomainError(_("Choose a counter window."), field="window")
@@ -281,12 +273,12 @@ def ticket_issue(
     gets priority whether or not it was asked for."""
     if by is not None:
         require(by, "counter.ticket")
-    _visible(by, branch.pk)
+    require_branch_visible(by, branch.pk)
     at = _time(at)
     if not service_type.is_active:
         raise DomainError(_("This service is not offered now."), field="service_type")
     if customer is not None and customer.branch_id != branch.pk:
-        _visible(by, customer.branch_id)
+        require_branch_visible(by, customer.branch_id)
     day = local_day(branch, at)
     sequence = _next_sequence(branch, day, service_type.letter)
     ticket = Ticket.objects.create(
@@ -576,8 +568,8 @@ def visit_case_link(
     """Record that the case was handled in the visit (an existing case or one just opened)."""
     if by is not None:
         require(by, "counter.serve")
-    _visible(by, visit.branch_id)
-    _visible(by, case.branch_id)
+    require_branch_visible(by, visit.branch_id)
+    require_branch_visible(by, case.branch_id)
     at = _time(at)
     if visit.customer_id and case.customer_id and visit.customer_id != case.customer_id:
         raise DomainError(_("The case belongs to another customer."), field="case")

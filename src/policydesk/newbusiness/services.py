@@ -33,9 +33,9 @@ from django.utils.translation import gettext as _
 from policydesk.cases import clocks as engine_clocks
 from policydesk.cases import services as case_services
 from policydesk.cases.models import CaseChannel, EventType, Process, Visibility
-from policydesk.core.access import can, require, visible_branch_ids
+from policydesk.core.access import can, require, require_branch_visible
 from policydesk.core.audit import audit_record
-from policydesk.core.errors import ConflictError, DomainError, NotVisible
+from policydesk.core.errors import ConflictError, DomainError
 from policydesk.customers.identity import validate_id_number
 from policydesk.customers.models import Customer, IdDocumentType
 from policydesk.org.models import Branch, Staff
@@ -128,14 +128,6 @@ MAX_LIST_ROWS = 5000
 # --- Helpers -------------------------------------------------------------------------------
 
 
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    ids = visible_branch_ids(by)
-    if ids is not None and branch_id not in ids:
-        raise NotVisible("Not found.")
-
-
 def _require(by: Staff | None, action: str) -> None:
     if by is not None:
         require(by, action)
@@ -149,7 +141,7 @@ def _locked(application: Application, by: Staff | None) -> Application:
         )
         .get(pk=application.pk)
     )
-    _visible(by, locked.case.branch_id)
+    require_branch_visible(by, locked.case.branch_id)
     return locked
 
 
@@ -254,7 +246,7 @@ def application_register(
     """Register an application handed in (收单): the case (clocks start) and the record."""
     _require(by, PROCESS)
     at = _at(at)
-    _visible(by, branch.pk)
+    require_branch_visible(by, branch.pk)
     if source_system not in SourceSystem.values:
         raise DomainError(_("Choose the source system."), field="source_system")
     if channel not in Channel.values:
@@ -294,7 +286,7 @@ def application_register(
         raise DomainError(_("The term is between 1 and 100 years."), field="term_years")
     sum_assured = _money(sum_assured, "sum_assured")
     premium = _money(premium, "premium")
-    _visible(by, applicant.branch_id)
+    require_branch_visible(by, applicant.branch_id)
     form_number = form_number.strip()[:32]
     if form_number and Application.objects.filter(form_number=form_number, exit_kind="").exists():
         raise ConflictError(
@@ -793,7 +785,7 @@ def application_issue(
     issue_day = _local_date(branch, at)
     existing = Policy.objects.filter(number=number).first()
     if existing is not None:
-        _visible(by, existing.branch_id)
+        require_branch_visible(by, existing.branch_id)
         if existing.policyholder_id != application.applicant_id:
             raise DomainError(
                 _("Policy %(number)s belongs to another policyholder.") % {"number": number},

@@ -35,11 +35,11 @@ from django.utils.translation import gettext as _
 from policydesk.cases import clocks
 from policydesk.cases import services as case_services
 from policydesk.cases.models import Case, CaseChannel, Process, Visibility
-from policydesk.core.access import require, visible_branch_ids
+from policydesk.core.access import require, require_branch_visible, visible_branch_ids
 from policydesk.core.audit import audit_record
 from policydesk.core.business_time import WorkingCalendar
 from policydesk.core.crypto import decrypt_text, encrypt_text, normalise_identifier
-from policydesk.core.errors import ConflictError, DomainError, NotVisible
+from policydesk.core.errors import ConflictError, DomainError
 from policydesk.customers import quality
 from policydesk.customers import services as customer_services
 from policydesk.customers.models import ContactKind, ContactPoint, Customer, PhoneType
@@ -229,14 +229,6 @@ def item_type_by_code(code: str) -> ServicingItemType:
 
 
 # --- Checks --------------------------------------------------------------------------------
-
-
-def _visible(by: Staff | None, branch_id: int) -> None:
-    if by is None:
-        return
-    ids = visible_branch_ids(by)
-    if ids is not None and branch_id not in ids:
-        raise NotVisible("Not found.")
 
 
 def required_documents(item_type: ServicingItemType, applicant_role: str) -> list[dict[str, str]]:
@@ -519,7 +511,7 @@ def servicing_item_apply(
     """
     if by is not None:
         require(by, "servicing.apply")
-    _visible(by, policy.branch_id)
+    require_branch_visible(by, policy.branch_id)
     at = at or timezone.now()
     if channel not in CaseChannel.values:
         raise DomainError(_("Unknown channel %(value)s.") % {"value": channel}, field="channel")
@@ -615,7 +607,7 @@ def _locked(item: ServicingItem, by: Staff | None) -> ServicingItem:
         .select_related("case", "case__state", "case__branch", "item_type", "policy")
         .get(pk=item.pk)
     )
-    _visible(by, locked.case.branch_id)
+    require_branch_visible(by, locked.case.branch_id)
     return locked
 
 
