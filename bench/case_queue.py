@@ -325,7 +325,8 @@ def _pd_queue(user: Any, view: str) -> Callable[[], tuple[int, int]]:
     return run
 
 
-# The columns the selector reads (selectors.QUEUE_FIELDS), joined the same way.
+# The columns the selector reads (cases.queue_rows.COLUMNS, with the related rows' ids), joined
+# the same way.
 RAW_COLUMNS = (
     "c.id, c.number, c.process_id, c.state_id, c.category, c.channel, c.branch_id, "
     "c.team_id, c.assignee_id, c.customer_id, c.subject, c.priority, c.next_due_at, "

@@ -60,7 +60,8 @@ def signed_in(user: Staff) -> Client:
     session = client.session
     import time
 
-    session["pd_login_at"] = time.time()
+    # As the log-in view leaves it: signed in and the idle expiry just set.
+    session["pd_login_at"] = session["pd_renewed_at"] = time.time()
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)

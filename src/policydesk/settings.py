@@ -214,7 +214,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "policydesk.org.backends.StaffBackend",
 ]
 LOGIN_URL = "org:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -233,7 +233,10 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 # Idle time-out: the cookie lives this long after the last request.
 SESSION_COOKIE_AGE = env_int("POLICYDESK_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle expiry is renewed by org.middleware.SessionLifetimeMiddleware at most once per
+# POLICYDESK_SESSION_RENEW_SECONDS, not by a session write on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+POLICYDESK_SESSION_RENEW_SECONDS = env_int("POLICYDESK_SESSION_RENEW_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Absolute time-out: a session ends this long after log-in, however busy.
 POLICYDESK_SESSION_ABSOLUTE_MINUTES = env_int("POLICYDESK_SESSION_ABSOLUTE_MINUTES", 12 * 60)

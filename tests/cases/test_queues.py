@@ -15,10 +15,11 @@ from policydesk.cases.models import Case, Process
 from policydesk.org.models import Staff
 from tests.conftest import World, signed_in
 
-# Session (read and its idle-time save), user, second factor, permission lookups, and the
-# page with its bounded count in one statement: the same for any number of cases.
-QUEUE_PAGE_MAX_QUERIES = 11
-QUEUE_API_MAX_QUERIES = 10
+# Session (read only: its idle expiry is renewed at most once a minute), user, second factor,
+# permission lookups, and the page with its bounded count in one statement: the same for any
+# number of cases.
+QUEUE_PAGE_MAX_QUERIES = 8
+QUEUE_API_MAX_QUERIES = 7
 
 
 def open_many(

@@ -24,10 +24,12 @@ from policydesk.core.pagination import (
     BoundedCount,
     Page,
     bounded_count,
-    keyset_page,
+    keyset_values_page,
 )
 
+from . import queue_rows
 from .models import Case, CaseClock, CaseEvent, Process, StateCategory
+from .queue_rows import QueueRow
 
 # Queue views: the lists a processor, a team lead and a manager work from.
 VIEWS: dict[str, Any] = {
@@ -62,7 +64,7 @@ class QueueFilters:
 @dataclass
 class Queue:
     view: str
-    page: Page[Case]
+    page: Page[QueueRow]
     count: BoundedCount
     filters: QueueFilters = field(default_factory=QueueFilters)
 
@@ -139,35 +141,6 @@ def _apply(queryset: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
     return queryset
 
 
-# What the queue page (cases/queue.html) and the API list (api.summary_out) read of a case
-# and its relations, and nothing else: the description and resolution, the customer's
-# sealed ID number or the assignee's password hash have no business in a list, and every
-# column left out is one less to send and to set on 50 rows. The team is not joined: the
-# list shows team_id at most. A new column on the list goes here, or each row costs a query
-# (tests/cases/test_queues.py pins the page's and the API's query counts).
-QUEUE_FIELDS = (
-    "number",
-    "subject",
-    "category",
-    "channel",
-    "priority",
-    "branch",
-    "team",
-    "customer",
-    "next_due_at",
-    "is_breached",
-    "escalation_level",
-    "opened_at",
-    "process__code",
-    "process__name",
-    "state__code",
-    "state__name",
-    "assignee__username",
-    "assignee__display_name",
-    "customer__name",
-)
-
-
 class _BoundedCountOf(Subquery):
     """COUNT(*) over the queue's first bound + 1 ids, as a scalar subquery of the page's
     statement: it does not refer to the outer row, so the database evaluates it once
@@ -189,29 +162,40 @@ def case_queue(
 ) -> Queue:
     """One page of a queue view with its bounded count; the rows carry what the list shows.
 
-    One statement: the page (keyset, id order, the columns of QUEUE_FIELDS) with the
-    bounded count of the whole view as a column of each row. Only a page after the last
-    one (no rows, `after` given) needs the count on its own."""
+    One statement: the page (keyset, id order, the columns of queue_rows.COLUMNS, read as
+    values and made into QueueRow objects, not model instances) with the bounded count of
+    the whole view as a column of each row. Only a page after the last one (no rows,
+    `after` given) needs the count on its own."""
+    view, filters, queryset = _queue_queryset(user, view, filters, now)
+    counted = _BoundedCountOf(queryset.order_by().values("pk")[: COUNT_BOUND + 1])
+    values = queryset.annotate(queue_count=counted).values(*queue_rows.COLUMNS, "queue_count")
+    page = keyset_values_page(values, after=after, limit=limit)
+    first = page.items[0]["queue_count"] if page.items else None
+    rows = Page(items=[queue_rows.row_of(row) for row in page.items], next_cursor=page.next_cursor)
+    return Queue(view=view, page=rows, count=_count(queryset, first, after), filters=filters)
+
+
+def _queue_queryset(
+    user: Any, view: str, filters: QueueFilters | None, now: dt.datetime | None
+) -> tuple[str, QueueFilters, QuerySet[Case]]:
     if view not in VIEWS:
         view = "open"
     filters = filters or QueueFilters()
     now = now or timezone.now()
-    queryset = _apply(cases_visible(user).filter(_view_filter(user, view, now)), filters)
-    counted = _BoundedCountOf(queryset.order_by().values("pk")[: COUNT_BOUND + 1])
-    rows: QuerySet[Case] = (
-        queryset.select_related("process", "state", "assignee", "customer")
-        .only(*QUEUE_FIELDS)
-        .annotate(queue_count=counted)
-    )
-    page = keyset_page(rows, after=after, limit=limit)
-    if page.items:
-        value = int(page.items[0].queue_count)  # type: ignore[attr-defined]
-        count = BoundedCount(value=min(value, COUNT_BOUND), exceeds=value > COUNT_BOUND)
-    elif after is None:
-        count = BoundedCount(value=0, exceeds=False)
-    else:
-        count = bounded_count(queryset)
-    return Queue(view=view, page=page, count=count, filters=filters)
+    return view, filters, _apply(cases_visible(user).filter(_view_filter(user, view, now)), filters)
+
+
+def _count(
+    queryset: QuerySet[Case], first_row_count: int | None, after: int | None
+) -> BoundedCount:
+    """The bounded count read from the page's first row; only a page after the last one (no
+    rows, `after` given) counts on its own."""
+    if first_row_count is not None:
+        value = int(first_row_count)
+        return BoundedCount(value=min(value, COUNT_BOUND), exceeds=value > COUNT_BOUND)
+    if after is None:
+        return BoundedCount(value=0, exceeds=False)
+    return bounded_count(queryset)
 
 
 def case_timeline(user: Any, case: Case, *, internal: bool = True) -> list[CaseEvent]:

@@ -20,27 +20,36 @@ ALL = None  # marker: no branch restriction
 
 
 def _load_matrix(user: Any) -> None:
-    """Cache the role's scope and grants on the user, read in one query.
+    """Cache the role's scope, second-factor rule and grants on the user, read in one query.
 
     The cache lives on the user object, which Django builds anew for every request (and an
     API token's actor likewise), so a change of the matrix applies from the next request.
-    Scope and grants are read together because nearly every request needs both: `require`
-    before the read, the scope inside it.
+    They are read together because nearly every request needs all three: the second-factor
+    middleware, `require` before the read, the scope inside it.
     """
     from policydesk.org.models import RoleGrant, RoleScope, Scope
 
     quote = connection.ops.quote_name
     sql = (
-        f"SELECT 0, {quote('scope')} FROM {quote(RoleScope._meta.db_table)} "  # noqa: S608
-        f"WHERE {quote('role')} = %s UNION ALL "
-        f"SELECT 1, {quote('action')} FROM {quote(RoleGrant._meta.db_table)} "
+        f"SELECT 0, {quote('scope')}, {quote('requires_second_factor')} "  # noqa: S608
+        f"FROM {quote(RoleScope._meta.db_table)} WHERE {quote('role')} = %s UNION ALL "
+        f"SELECT 1, {quote('action')}, %s FROM {quote(RoleGrant._meta.db_table)} "
         f"WHERE {quote('role')} = %s AND {quote('granted')} = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.role, user.role, True])
+        cursor.execute(sql, [user.role, False, user.role, True])
         rows = cursor.fetchall()
-    user._pd_scope = next((value for kind, value in rows if kind == 0), None) or Scope.BRANCH
-    user._pd_actions = frozenset(value for kind, value in rows if kind == 1)
+    scope_row = next((row for row in rows if row[0] == 0), None)
+    user._pd_scope = (scope_row[1] if scope_row else None) or Scope.BRANCH
+    user._pd_needs_otp = bool(scope_row[2]) if scope_row else False
+    user._pd_actions = frozenset(value for kind, value, _ in rows if kind == 1)
+
+
+def requires_second_factor(user: Any) -> bool:
+    """Whether the user's role must present a second factor (org.RoleScope)."""
+    if getattr(user, "_pd_needs_otp", None) is None:
+        _load_matrix(user)
+    return bool(user._pd_needs_otp)
 
 
 def _role_scope(user: Any) -> str:

@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 
 # Ids are positive 64-bit integers; larger values get a 422 instead of a database overflow.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -40,7 +40,7 @@ ERRORS: dict[int, type[Schema]] = {
 CREATE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 409: ErrorOut}
 
 
-def as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+def as_json(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     """An answer as stored for an idempotent replay: plain JSON (dates as ISO strings)."""
     return schema.model_validate(data).model_dump(mode="json")
 

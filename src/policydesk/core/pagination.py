@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -15,8 +16,8 @@ COUNT_BOUND = 1000
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    items: list[T]
     next_cursor: int | None
 
 
@@ -41,6 +42,24 @@ def keyset_page(
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=rows[-1].pk if has_more and rows else None)
+
+
+def keyset_values_page(
+    queryset: QuerySet[Any, dict[str, Any]],
+    *,
+    after: int | None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page[dict[str, Any]]:
+    """`keyset_page` for a `.values(...)` queryset (which must hold "id"): rows as dicts,
+    for lists that serialise columns and need no model instances."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    queryset = queryset.order_by("id")
+    if after is not None:
+        queryset = queryset.filter(id__gt=after)
+    rows = list(queryset[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=int(rows[-1]["id"]) if has_more and rows else None)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from policydesk.core.audit import audit_record
 from .second_factor import needs_second_factor, second_factor_verified
 
 LOGIN_AT_KEY = "pd_login_at"
+# When the idle expiry was last pushed back: the session is written at most once a minute,
+# not on every request (a write and a commit per GET weighed a third of an API list).
+RENEWED_AT_KEY = "pd_renewed_at"
 # Paths a user who still owes a second factor may reach.
 SECOND_FACTOR_OPEN_PATHS = ("/accounts/", "/static/", "/i18n/")
 
@@ -27,7 +30,14 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 class SessionLifetimeMiddleware:
-    """End a session a fixed time after log-in, however busy (the idle limit is the cookie)."""
+    """End a session a fixed time after log-in, however busy, and keep the idle limit.
+
+    The idle limit is the session's expiry in the database (SESSION_COOKIE_AGE after its last
+    save; the cookie itself ends with the browser). Instead of saving the session on every
+    request, the expiry is pushed back when the last renewal is older than
+    POLICYDESK_SESSION_RENEW_SECONDS, so a session idle for the limit ends between
+    SESSION_COOKIE_AGE - POLICYDESK_SESSION_RENEW_SECONDS and SESSION_COOKIE_AGE after the
+    user's last request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -47,7 +57,15 @@ class SessionLifetimeMiddleware:
                     )
                 messages.info(request, _("Your session has ended. Please sign in again."))
                 return redirect(f"{reverse('org:login')}?next={request.path}")
+            _renew_idle_expiry(request)
         return self.get_response(request)
+
+
+def _renew_idle_expiry(request: HttpRequest) -> None:
+    now = time.time()
+    renewed_at = request.session.get(RENEWED_AT_KEY)
+    if renewed_at is None or now - float(renewed_at) >= settings.POLICYDESK_SESSION_RENEW_SECONDS:
+        request.session[RENEWED_AT_KEY] = now  # modified: SessionMiddleware saves it
 
 
 class SecondFactorMiddleware:

@@ -6,15 +6,12 @@ from typing import Any
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import RoleScope
+from policydesk.core.access import requires_second_factor
 
 
 def needs_second_factor(user: Any) -> bool:
-    cached = getattr(user, "_pd_needs_otp", None)
-    if cached is None:
-        cached = RoleScope.objects.filter(role=user.role, requires_second_factor=True).exists()
-        user._pd_needs_otp = cached
-    return bool(cached)
+    """Read with the role's scope and grants (core.access), one query for the three."""
+    return requires_second_factor(user)
 
 
 def second_factor_verified(user: Any) -> bool:

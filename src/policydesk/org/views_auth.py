@@ -24,7 +24,7 @@ from django_otp import login as otp_login
 
 from policydesk.core.audit import audit_record
 
-from .middleware import LOGIN_AT_KEY
+from .middleware import LOGIN_AT_KEY, RENEWED_AT_KEY
 from .models import Staff
 from .second_factor import confirmed_device, needs_second_factor, pending_device
 from .services import staff_session_register
@@ -74,7 +74,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = 401
         else:
             login(request, user)
-            request.session[LOGIN_AT_KEY] = time.time()
+            request.session[LOGIN_AT_KEY] = request.session[RENEWED_AT_KEY] = time.time()
             request.session.save()
             staff_session_register(
                 staff=user,
