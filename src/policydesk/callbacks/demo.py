@@ -1,7 +1,10 @@
 """Demo callbacks: a year of tasks and calls for the seed branch's new long-term policies.
 
-Set-based (bulk_create): one task per long-term policy whose receipt was signed in the
-operations year (January – October), due on the last day of its cooling-off, and its calls.
+Set-based (bulk_create): one task per long-term policy whose receipt was signed from the
+operations year's first day (1 January) to two weeks before the load, due on the last day of
+its cooling-off, and its calls, cut at the load's moment (a task whose calls or letter are
+still to come is open). The last two weeks' receipts get their tasks from the sync, through the
+services (callbacks.demo_live).
 What happens to a task follows what the population really carries (shared/seeds/004):
 
 - a mobile with 0594 prepended (bancassurance at CCB) rings nowhere: invalid-number calls
@@ -26,17 +29,29 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from policydesk.complaints.models import Complaint, RootCause
 from policydesk.complaints.models import Outcome as ComplaintOutcome
 from policydesk.core.errors import DomainError
-from policydesk.customers.models import ContactDefect, ContactKind, ContactPoint, DefectCode
+from policydesk.core.phones import check_phone
+from policydesk.customers import quality
+from policydesk.customers.models import (
+    ContactDefect,
+    ContactKind,
+    ContactPoint,
+    DefectCode,
+    PhoneType,
+)
 from policydesk.demo.historic_cases import HistoricCase, bulk_historic_cases
 from policydesk.demo.operations_year import operations_period
+from policydesk.newbusiness.demo_policies import phone_contact
 from policydesk.org.models import Branch, Language, Role, Staff, Team
 from policydesk.policies.models import Policy, PolicyStatus, PolicyStatusChange, Term
 
+from .demo_live import live_queue
 from .models import (
+    OPEN_STATUSES,
     CallbackAttempt,
     CallbackScript,
     CallbackTask,
@@ -68,6 +83,17 @@ REPAIR_BEFORE_JUNE = 0.10  # an unusable number repaired before cooling-off ends
 REPAIR_FROM_JUNE = 0.45
 LETTER_SIGNED = 0.45  # a fallback letter's receipt comes back signed
 CHASE_MONTH = 6  # "从六月开始": the branch started chasing callbacks in June
+LIVE_DAYS = 14  # receipts of the last two weeks: their tasks come from the sync at load
+# What a repaired number no longer has (the 0594 stripped, the mobile re-filed, a new one).
+REPAIRED_DEFECTS = UNUSABLE_DEFECTS | {DefectCode.MOBILE_IN_FIXED_LINE_FIELD}
+EMPTY = {
+    "tasks": 0,
+    "attempts": 0,
+    "complaints": 0,
+    "repaired_contacts": 0,
+    "live_tasks": 0,
+    "live_attempts": 0,
+}
 
 
 @dataclass
@@ -82,6 +108,7 @@ class _Plan:
     language_needed: bool = False
     barrier: bool = False
     repaired: bool = False
+    repaired_at: dt.datetime | None = None
     problem: bool = False
 
 
@@ -141,8 +168,13 @@ def _plan(
         if has_phone:
             call(Outcome.INVALID_NUMBER, "空号 / 号码错误")
         if dial.chance(REPAIR_FROM_JUNE if chasing else REPAIR_BEFORE_JUNE):
-            plan.repaired = True
+            # The sales side collected a working number (the worklist) or the agent stripped
+            # the 0594; the call on the repaired number succeeds.
+            day += dt.timedelta(days=dial.rng.randint(0, 3))
+            plan.repaired, plan.repaired_at = True, dial.moment(day)
             succeed()
+            if plan.calls[-1][0] <= plan.repaired_at:
+                plan.repaired_at = plan.calls[-1][0] - dt.timedelta(minutes=10)
             return plan
         while has_phone and len(plan.calls) < 3:
             call(Outcome.INVALID_NUMBER)
@@ -189,6 +221,28 @@ def _plan(
         call(Outcome.NO_ANSWER)
     letter()
     return plan
+
+
+def _as_of(plan: _Plan, now: dt.datetime) -> None:
+    """Cut the plan at `now`: later calls, letters, receipts and repairs have not happened
+    yet, so the task is still being dialled, waits for its letter to go, or for it to come
+    back."""
+    if plan.repaired_at is not None and plan.repaired_at > now:
+        plan.repaired, plan.repaired_at = False, None
+    kept = [call for call in plan.calls if call[0] <= now]
+    if len(kept) < len(plan.calls):
+        plan.calls, plan.status = kept, TaskStatus.OPEN
+        plan.problem = False  # a problem call ends the plan: it was the one cut
+        plan.succeeded_at = plan.fallback_sent_at = plan.fallback_returned_at = None
+    elif plan.fallback_sent_at is not None and plan.fallback_sent_at > now:
+        plan.status, plan.fallback_sent_at = TaskStatus.FALLBACK_DUE, None
+        plan.succeeded_at = plan.fallback_returned_at = None
+    elif plan.fallback_returned_at is not None and plan.fallback_returned_at > now:
+        plan.status, plan.succeeded_at, plan.fallback_returned_at = (
+            TaskStatus.FALLBACK_SENT,
+            None,
+            None,
+        )
 
 
 def _defects(customer_ids: set[int]) -> dict[tuple[int, int | None], set[str]]:
@@ -251,7 +305,15 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
     the branch already has demo callbacks)."""
     config_sync()
     trigger = CallbackTrigger.objects.get(code="new-policy")
-    first, last = operations_period(as_of)
+    first, _last = operations_period(as_of)
+    zone = zoneinfo.ZoneInfo(branch.timezone)
+    # The load's moment (the end of `as_of`'s calling day for a load in the past): what
+    # would happen after it has not happened yet. The history runs from the operations
+    # year's first day to LIVE_DAYS before it; the newest receipts are the live queue's.
+    now = timezone.now()
+    if as_of < timezone.localdate(now):
+        now = dt.datetime.combine(as_of, dt.time(20), tzinfo=zone).astimezone(dt.UTC)
+    last = timezone.localdate(now) - dt.timedelta(days=LIVE_DAYS)
     policies = list(
         Policy.objects.filter(
             branch=branch,
@@ -267,9 +329,8 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
         .order_by("pk")
     )
     if not policies or CallbackTask.objects.filter(branch=branch, trigger=trigger).exists():
-        return {"tasks": 0, "attempts": 0, "complaints": 0}
+        return dict(EMPTY)
     rng = random.Random(seed)  # noqa: S311 -- demo data, not security
-    zone = zoneinfo.ZoneInfo(branch.timezone)
     dial = _Dialler(rng, zone)
     scripts = {s.code: s for s in CallbackScript.objects.filter(is_active=True)}
     by_line = {s.product_line: s for s in scripts.values() if s.product_line}
@@ -290,6 +351,8 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
             continue
         occasions.append((policy, trigger, policy.receipt_signed_date, due))
     occasions += _grace_occasions(branch, first, last)
+    # In the order they happened: a number repaired for one task is repaired for the next.
+    occasions.sort(key=lambda item: (item[2], item[0].pk))
     holders = {policy.policyholder_id for policy, *_rest in occasions}
     defects = _defects(holders)
     phones = set(
@@ -297,11 +360,16 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
             "customer_id", flat=True
         )
     )
+    repairs: dict[int, tuple[dt.datetime, str]] = {}  # customer: (when, the working number)
+    suggested = _suggested_numbers(holders)
     tasks: list[CallbackTask] = []
     plans: list[tuple[CallbackTask, _Plan, Policy]] = []
     for policy, task_trigger, occasion, due in occasions:
         holder = policy.policyholder
         codes = defects.get((holder.pk, None), set()) | defects.get((holder.pk, policy.pk), set())
+        repaired_before = holder.pk in repairs and repairs[holder.pk][0].date() < occasion
+        if repaired_before:
+            codes -= REPAIRED_DEFECTS
         language = holder.preferred_language
         dialect_only = language is not None and language.is_dialect
         plan = _plan(
@@ -310,8 +378,12 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
             due=due,
             codes=codes,
             dialect_only=dialect_only,
-            has_phone=holder.pk in phones,
+            has_phone=holder.pk in phones or repaired_before,
         )
+        _as_of(plan, now)
+        if plan.repaired and plan.repaired_at is not None and holder.pk not in repairs:
+            number = suggested.get(holder.pk) or _collected_mobile(rng)
+            repairs[holder.pk] = (plan.repaired_at, number)
         if policy.status == PolicyStatus.CANCELLED_COOLING_OFF:
             plan.status = TaskStatus.CANCELLED
         snapshot = sorted(codes | ({DIALECT_BARRIER} if plan.barrier else set()))
@@ -343,16 +415,16 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
             failed_attempts=failed,
             attempts_count=len(plan.calls),
             last_outcome=last_call[1] if last_call else "",
-            fallback_kind=FallbackKind.LETTER if plan.fallback_sent_at else "",
+            fallback_kind=task_trigger.retry_policy.fallback
+            if plan.fallback_sent_at or plan.status == TaskStatus.FALLBACK_DUE
+            else "",
             fallback_sent_at=plan.fallback_sent_at,
-            fallback_reference=f"EMS{rng.randrange(10**9, 10**10)}"
+            fallback_reference=_fallback_reference(rng, task_trigger.retry_policy.fallback)
             if plan.fallback_sent_at
             else "",
             fallback_returned_at=plan.fallback_returned_at,
             succeeded_at=plan.succeeded_at,
-            closed_at=closed
-            if plan.status not in (TaskStatus.OPEN, TaskStatus.FALLBACK_SENT)
-            else None,
+            closed_at=closed if plan.status not in OPEN_STATUSES else None,
             created_at=created,
         )
         task.score = success_likelihood(
@@ -383,15 +455,27 @@ def callbacks_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, in
                     language=puxian if outcome == Outcome.DIALECT_BARRIER else None,
                 )
             )
-    _number_attempts(attempts, plans)
+    _number_attempts(attempts, plans, repairs)
     CallbackAttempt.objects.bulk_create(attempts, batch_size=5000)
-    return {"tasks": len(tasks), "attempts": len(attempts), "complaints": complaints}
+    repaired = _repair_contacts(repairs)
+    live = live_queue(branch=branch, agent=agent, now=now)
+    return {
+        "tasks": len(tasks),
+        "attempts": len(attempts),
+        "complaints": complaints,
+        "repaired_contacts": repaired,
+        "live_tasks": live["tasks"],
+        "live_attempts": live["attempts"],
+    }
 
 
 def _number_attempts(
-    attempts: list[CallbackAttempt], plans: list[tuple[CallbackTask, _Plan, Policy]]
+    attempts: list[CallbackAttempt],
+    plans: list[tuple[CallbackTask, _Plan, Policy]],
+    repairs: dict[int, tuple[dt.datetime, str]],
 ) -> None:
-    """The number each call dialled: the policyholder's primary phone as it was on file."""
+    """The number each call dialled: the policyholder's primary phone as it was on file, the
+    repaired number once it was repaired."""
     holders = {task.customer_id for task, _plan, _policy in plans}
     first_phone: dict[int, str] = {}
     for customer_id, raw in (
@@ -402,7 +486,12 @@ def _number_attempts(
         first_phone.setdefault(customer_id, raw)
     customer_of = {task.pk: task.customer_id for task, _plan, _policy in plans}
     for attempt in attempts:
-        attempt.number_dialled = first_phone.get(customer_of[attempt.task_id], "")[:32] or "—"
+        customer_id = customer_of[attempt.task_id]
+        repair = repairs.get(customer_id)
+        if repair is not None and attempt.at >= repair[0]:
+            attempt.number_dialled = repair[1]
+        else:
+            attempt.number_dialled = first_phone.get(customer_id, "")[:32] or "—"
 
 
 def _problem_complaints(
@@ -456,3 +545,93 @@ def _problem_complaints(
         task.complaint = complaint
     CallbackTask.objects.bulk_update([t for t, _p, _pol in problems], ["complaint"])
     return len(complaints)
+
+
+def _fallback_reference(rng: random.Random, kind: str) -> str:
+    if kind == FallbackKind.VISIT:
+        return f"SM{rng.randrange(10**6, 10**7)}"  # 上门回访 record
+    return f"EMS{rng.randrange(10**9, 10**10)}"  # registered letter's tracking number
+
+
+def _suggested_numbers(customer_ids: set[int]) -> dict[int, str]:
+    """The number the contact-quality check suggests (the mobile without the 0594), by
+    customer."""
+    found: dict[int, str] = {}
+    rows = ContactDefect.objects.filter(
+        customer_id__in=customer_ids,
+        code=DefectCode.AREA_CODE_PREFIXED_MOBILE,
+        resolved_at__isnull=True,
+    ).exclude(suggestion="")
+    for customer_id, suggestion in rows.order_by("pk").values_list("customer_id", "suggestion"):
+        found.setdefault(customer_id, suggestion.removeprefix("+86"))
+    return found
+
+
+def _collected_mobile(rng: random.Random) -> str:
+    """A working mobile the sales side collected from the customer."""
+    return rng.choice(("135", "137", "138", "139", "158", "159", "188")) + (
+        f"{rng.randrange(10**8):08d}"
+    )
+
+
+def _repair_contacts(repairs: dict[int, tuple[dt.datetime, str]]) -> int:
+    """The year's contact repairs, set-based: the prefixed mobile corrected (0594 stripped,
+    filed as a mobile), or the number the sales side collected added as the primary phone;
+    the defects it cured resolved at the repair's moment; the customers' contact quality
+    re-checked (customers.quality), as `customers.services.contact_repair` does one by one."""
+    if not repairs:
+        return 0
+    prefixed = dict(
+        ContactDefect.objects.filter(
+            customer_id__in=repairs,
+            code=DefectCode.AREA_CODE_PREFIXED_MOBILE,
+            resolved_at__isnull=True,
+            contact__isnull=False,
+        )
+        .order_by("-pk")
+        .values_list("customer_id", "contact_id")
+    )
+    phones = ContactPoint.objects.filter(customer_id__in=repairs, kind=ContactKind.PHONE)
+    on_file = {(c, raw): pk for pk, c, raw in phones.values_list("pk", "customer_id", "raw")}
+    fixed: list[ContactPoint] = []
+    doubles: list[ContactPoint] = []
+    for contact in ContactPoint.objects.filter(pk__in=prefixed.values()):
+        (
+            doubles if (contact.customer_id, repairs[contact.customer_id][1]) in on_file else fixed
+        ).append(contact)
+    # The customer has the repaired number on file already (the bank sent it with the 0594):
+    # the prefixed copy goes, its finding kept (resolved below), the number on file made primary.
+    ContactDefect.objects.filter(contact__in=doubles).update(contact=None)
+    ContactPoint.objects.filter(pk__in=[c.pk for c in doubles]).delete()
+    primary = [on_file[(c.customer_id, repairs[c.customer_id][1])] for c in doubles]
+    phones.filter(customer_id__in=[c.customer_id for c in doubles]).update(is_primary=False)
+    ContactPoint.objects.filter(pk__in=primary).update(is_primary=True)
+    added = []
+    for contact in fixed:
+        moment, number = repairs[contact.customer_id]
+        check = check_phone(number, entered_as=PhoneType.MOBILE)
+        contact.raw, contact.phone_type, contact.e164 = number, PhoneType.MOBILE, check.e164
+        contact.is_valid, contact.updated_at = check.is_valid, moment
+    ContactPoint.objects.bulk_update(
+        fixed, ["raw", "phone_type", "e164", "is_valid", "updated_at"], batch_size=1000
+    )
+    for customer_id, (moment, number) in repairs.items():
+        if customer_id in prefixed or (customer_id, number) in on_file:
+            continue
+        added.append(
+            phone_contact(customer_id, number, PhoneType.MOBILE, source="callback", at=moment)
+        )
+    ContactPoint.objects.filter(
+        customer_id__in=[c.customer_id for c in added], kind=ContactKind.PHONE, is_primary=True
+    ).update(is_primary=False)
+    ContactPoint.objects.bulk_create(added, batch_size=1000)
+    defects = list(
+        ContactDefect.objects.filter(
+            customer_id__in=repairs, code__in=REPAIRED_DEFECTS, resolved_at__isnull=True
+        )
+    )
+    for defect in defects:
+        defect.resolved_at = repairs[defect.customer_id][0]
+    ContactDefect.objects.bulk_update(defects, ["resolved_at"], batch_size=1000)
+    quality.refresh_many(set(repairs))
+    return len(repairs)

@@ -781,15 +781,9 @@ def _open_problem_complaint(
     case = complaint.case
     # Switch the case to the callback-problem policy and start the targets it adds. The
     # policy repeats the complaint targets under the same codes, so their clocks run on as
-    # they are; only the 15-working-day clock is new (what clocks.case_change_sla would do,
-    # without the cases.sla.extend permission a callback agent does not hold).
-    case.sla_policy = sla_policy
-    case.save(update_fields=["sla_policy"])
-    existing = set(case.clocks.values_list("code", flat=True))
-    calendar = clocks.calendar_for(case.branch)
-    for target in clocks._starting_targets(case, existing):
-        clocks._start(case, target, at, by, calendar)
-    clocks.refresh_case(case)
+    # they are; only the 15-working-day clock is new. The engine's system-side switch: a
+    # callback agent does not hold cases.sla.extend, which clocks.case_change_sla asks for.
+    clocks.sla_policy_switch(case=case, policy=sla_policy, at=at, by=by)
     owner = complaint_owner(task)
     if owner is not None and case.assignee_id != owner.pk:
         case_services.case_assign(

@@ -155,6 +155,59 @@ def _start(
     return clock
 
 
+def _record_stop(
+    case: Case,
+    clock: CaseClock,
+    at: dt.datetime,
+    by: Staff | None,
+    calendar: WorkingCalendar,
+    **parameters: Any,
+) -> ClockState:
+    """Append a STOP to the clock's history and write the "clock stopped" timeline line
+    (met, how late); return the stopped state. The caller denormalises and saves."""
+    _append(clock, ClockEvent(ClockEventKind.STOP, at))
+    state = clock_state(clock, calendar)
+    status = state.status(at, calendar)
+    _event(
+        case,
+        EventType.CLOCK_MET,
+        clock,
+        at,
+        by,
+        met=bool(status.met),
+        late_seconds=int(status.late_by.total_seconds()) if status.late_by else 0,
+        **parameters,
+    )
+    return state
+
+
+def _record_retarget(
+    case: Case,
+    clock: CaseClock,
+    spec: ClockSpec,
+    at: dt.datetime,
+    by: Staff | None,
+    calendar: WorkingCalendar,
+    **parameters: Any,
+) -> None:
+    """Append a RETARGET with `spec` (its unit becomes the clock's mode), save the clock's
+    new due moments and write the "clock retargeted" timeline line with `parameters` and
+    the new due moment. The caller has checked that the clock can take the spec."""
+    _append(clock, ClockEvent(ClockEventKind.RETARGET, at, spec=spec))
+    clock.mode = spec.mode.value if hasattr(spec.mode, "value") else str(spec.mode)
+    _denormalise(clock, clock_state(clock, calendar), at, calendar)
+    clock.save()
+    _event(
+        case,
+        EventType.CLOCK_RETARGETED,
+        clock,
+        at,
+        by,
+        **parameters,
+        due_at=clock.due_at.isoformat() if clock.due_at else None,
+    )
+
+
 def _starting_targets(case: Case, existing: set[str]) -> list[SlaTarget]:
     if case.sla_policy_id is None:
         return []
@@ -193,18 +246,7 @@ def on_state_change(case: Case, *, old_category: str, at: dt.datetime, by: Staff
         if state.is_stopped:
             continue
         if _stops(clock, case.category):
-            _append(clock, ClockEvent(ClockEventKind.STOP, at))
-            state = clock_state(clock, calendar)
-            status = state.status(at, calendar)
-            _event(
-                case,
-                EventType.CLOCK_MET,
-                clock,
-                at,
-                by,
-                met=bool(status.met),
-                late_seconds=int(status.late_by.total_seconds()) if status.late_by else 0,
-            )
+            _record_stop(case, clock, at, by, calendar)
         elif case.category in clock.pause_categories and state.is_running:
             _append(clock, ClockEvent(ClockEventKind.PAUSE, at))
             _event(case, EventType.CLOCK_PAUSED, clock, at, by, category=case.category)
@@ -228,18 +270,7 @@ def on_first_response(case: Case, *, at: dt.datetime, by: Staff | None) -> None:
         state = clock_state(clock, calendar)
         if state.is_stopped:
             continue
-        _append(clock, ClockEvent(ClockEventKind.STOP, at))
-        state = clock_state(clock, calendar)
-        status = state.status(at, calendar)
-        _event(
-            case,
-            EventType.CLOCK_MET,
-            clock,
-            at,
-            by,
-            met=bool(status.met),
-            late_seconds=int(status.late_by.total_seconds()) if status.late_by else 0,
-        )
+        state = _record_stop(case, clock, at, by, calendar)
         _denormalise(clock, state, at, calendar)
         clock.save()
     refresh_case(case)
@@ -546,19 +577,7 @@ def clock_retarget(
         state.retarget(spec, at, calendar)
     except ClockError as error:
         raise DomainError(error.message, field="amount") from error
-    _append(clock, ClockEvent(ClockEventKind.RETARGET, at, spec=spec))
-    _denormalise(clock, clock_state(clock, calendar), at, calendar)
-    clock.save()
-    _event(
-        case,
-        EventType.CLOCK_RETARGETED,
-        clock,
-        at,
-        by,
-        reason=reason.strip(),
-        days=amount,
-        due_at=clock.due_at.isoformat() if clock.due_at else None,
-    )
+    _record_retarget(case, clock, spec, at, by, calendar, reason=reason.strip(), days=amount)
     refresh_case(case)
     audit_record(
         action="cases.clock.retarget",
@@ -567,4 +586,72 @@ def clock_retarget(
         before={"clock": code, "days": previous.target},
         after={"clock": code, "days": amount, "reason": reason.strip()},
     )
+    return clock
+
+
+# --- System-side clock changes --------------------------------------------------------------
+#
+# The functions above that take `by` and check `cases.sla.extend` are a person's decisions.
+# The ones below are what a process app's rule does on its own (a callback that found a
+# problem puts the complaint on the callback-problem policy, a defect notice stops the
+# new-business notice clock, a claim reclassified complex moves its decision clock to
+# calendar days): no permission is checked here, the calling service has checked its own.
+# Each must be called inside the transaction that holds the case's row lock.
+
+
+def clock_stop(
+    case: Case, code: str, *, at: dt.datetime, by: Staff | None, reason: str = ""
+) -> bool:
+    """Stop the case's running clock `code` at `at` as the engine stops its own at a
+    resolution (a STOP clock event, the "clock stopped" timeline line with met and lateness,
+    the case's due moments refreshed); False when there is no such clock or it has stopped."""
+    calendar = calendar_for(case.branch)
+    clock = case.clocks.select_for_update().filter(code=code).first()
+    if clock is None:
+        return False
+    state = clock_state(clock, calendar)
+    if state.is_stopped:
+        return False
+    state = _record_stop(case, clock, at, by, calendar, reason=reason)
+    _denormalise(clock, state, at, calendar)
+    clock.save()
+    refresh_case(case)
+    return True
+
+
+def sla_policy_switch(
+    *, case: Case, policy: SlaPolicy, at: dt.datetime, by: Staff | None
+) -> list[CaseClock]:
+    """Put the case on `policy` and start the targets it adds; return the clocks started.
+
+    A target starts when the case has no clock of its code yet and it starts at opening or
+    in the case's current state. Clocks already on the case are left as they are: they keep
+    what they counted and their own targets (a policy that repeats a code with another
+    target needs `case_change_sla`, a person's decision). Unlike `case_change_sla` no
+    permission is checked and nothing is audited here: the calling service audits its own
+    action."""
+    case.sla_policy = policy
+    case.save(update_fields=["sla_policy"])
+    existing = set(case.clocks.values_list("code", flat=True))
+    calendar = calendar_for(case.branch)
+    started = [
+        _start(case, target, at, by, calendar) for target in _starting_targets(case, existing)
+    ]
+    refresh_case(case)
+    return started
+
+
+def clock_switch_spec(
+    *, case: Case, clock: CaseClock, spec: ClockSpec, at: dt.datetime, by: Staff | None
+) -> CaseClock:
+    """Give a running clock a new spec, unit included (e.g. 5 working days → 30 calendar
+    days), keeping what it counted: a RETARGET clock event, the clock's mode and due moments,
+    a "clock retargeted" timeline line, the case's due moments refreshed. The caller checks
+    that the clock runs and is not past due (with its own wording); a spec the clock cannot
+    take raises ClockError."""
+    calendar = calendar_for(case.branch)
+    clock_state(clock, calendar).retarget(spec, at, calendar)  # raises before anything is written
+    mode = spec.mode.value if hasattr(spec.mode, "value") else str(spec.mode)
+    _record_retarget(case, clock, spec, at, by, calendar, days=spec.target, mode=mode)
+    refresh_case(case)
     return clock

@@ -53,7 +53,7 @@ from policydesk.cases.models import (
 from policydesk.core.access import can, require, require_branch_visible
 from policydesk.core.audit import audit_record
 from policydesk.core.errors import ConflictError, DomainError
-from policydesk.core.sla_clock import ClockError, ClockEvent, ClockEventKind, ClockSpec
+from policydesk.core.sla_clock import ClockError, ClockSpec
 from policydesk.customers.models import Customer
 from policydesk.org.models import Branch, RoleGrant, Staff
 from policydesk.policies.models import (
@@ -274,7 +274,7 @@ def _switch_decision_clock(
 
     cases.clocks.clock_retarget keeps the clock's unit and needs cases.sla.extend; the
     complexity of a claim is the handler's call (claims.handle) and changes the unit, so the
-    claims app writes the retarget event itself with the engine's clock primitives."""
+    switch goes through the engine's system-side `clocks.clock_switch_spec`."""
     case = (
         Case.objects.select_for_update(of=("self",)).select_related("branch").get(pk=claim.case_id)
     )
@@ -304,33 +304,9 @@ def _switch_decision_clock(
             code=DECISION_CLOCK,
         )
     try:
-        state.retarget(spec, at, calendar)
+        clocks.clock_switch_spec(case=case, clock=clock, spec=spec, at=at, by=by)
     except ClockError as error:
         raise DomainError(error.message, field="complexity") from error
-    clock.state = {
-        "events": [
-            *clock.state.get("events", []),
-            ClockEvent(ClockEventKind.RETARGET, at, spec=spec).to_dict(),
-        ]
-    }
-    clock.mode = spec.mode.value if hasattr(spec.mode, "value") else str(spec.mode)
-    new_state = clocks.clock_state(clock, calendar)
-    status = new_state.status(max(at, new_state.last_event_at), calendar)
-    clock.due_at = status.due_at
-    clock.warn_at = status.warning_at if new_state.is_running else None
-    clock.save(update_fields=["state", "mode", "due_at", "warn_at"])
-    case_services.event_add(
-        case,
-        EventType.CLOCK_RETARGETED,
-        by=by,
-        at=at,
-        clock=clock.code,
-        clock_name=clock.name,
-        days=spec.target,
-        mode=clock.mode,
-        due_at=clock.due_at.isoformat() if clock.due_at else None,
-    )
-    clocks.refresh_case(case)
 
 
 # --- Intake ------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ policy servicing and claims calibrated to the seed report's counts, the counter 
 served them, post-sale callbacks and account monitoring.
 
 Order matters: the counter's visits are made for the counter cases the first three created,
-callbacks and monitoring read the registry and the servicing history. Each step creates
+monitoring reads the registry and the servicing history. The year's new long-term policies
+enter the registry after those steps (so their draws over the registry, and the counter's
+figures, stay as they were) and before the callbacks, which call them. Each step creates
 nothing when its data exists already, so a second `policydesk demo load` keeps the year.
 """
 
@@ -18,6 +20,7 @@ from policydesk.claims.demo import claims_demo
 from policydesk.counter.demo import counter_demo
 from policydesk.monitoring.demo import monitoring_demo
 from policydesk.newbusiness.demo import newbusiness_demo
+from policydesk.newbusiness.demo_policies import newbusiness_demo_policies
 from policydesk.org.models import Branch
 from policydesk.servicing.demo import servicing_demo
 
@@ -48,8 +51,12 @@ def load_operations(
         ("servicing", lambda: servicing_demo(branch=branch, seed=seed, as_of=as_of, scale=scale)),
         ("claims", lambda: claims_demo(branch=branch, seed=seed, as_of=as_of, scale=scale)),
         ("counter", lambda: counter_demo(branch=branch, seed=seed, as_of=as_of)),
-        ("callbacks", lambda: callbacks_demo(branch=branch, seed=seed, as_of=as_of)),
         ("monitoring", lambda: monitoring_demo(branch=branch, seed=seed, as_of=as_of)),
+        (
+            "new-business policies",
+            lambda: newbusiness_demo_policies(branch=branch, seed=seed, as_of=as_of),
+        ),
+        ("callbacks", lambda: callbacks_demo(branch=branch, seed=seed, as_of=as_of)),
     ]
     done: dict[str, dict[str, int]] = {}
     for name, step in steps:
