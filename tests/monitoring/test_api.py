@@ -1,4 +1,4 @@
-"""The API: worklist, closing, servicing request, communications, reviews, runs, model."""
+"""The API: worklist, closing, communications, reviews, runs, model."""
 
 from __future__ import annotations
 
@@ -76,14 +76,6 @@ def test_closing_twice_is_a_conflict(book: Book, item: WorkItem) -> None:
     again = post(client, f"{API}/work-items/{item.pk}/close", {"outcome": "paid"})
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "monitoring_item_closed"
-
-
-def test_the_servicing_request_is_stored_once(book: Book, item: WorkItem) -> None:
-    client = signed_in(book.rm)
-    first = post(client, f"{API}/work-items/{item.pk}/servicing-request", {"note": "new card"})
-    assert first.status_code == 200 and first.json()["servicing_requested"]
-    second = post(client, f"{API}/work-items/{item.pk}/servicing-request", {})
-    assert second.json()["error"]["code"] == "monitoring_servicing_requested"
 
 
 def test_a_communication_is_logged_once_per_idempotency_key(book: Book) -> None:

@@ -80,16 +80,6 @@ def test_an_item_cannot_close_without_an_outcome(book: Book, busy: WorkItem) -> 
     assert busy.status == ItemStatus.OPEN and busy.outcome == ""
 
 
-def test_a_bank_account_item_stores_the_servicing_intent(book: Book, busy: WorkItem) -> None:
-    client = browser(book.rm)
-    page = client.get(reverse("monitoring:item", args=[busy.pk]))
-    assert "Request servicing item" in page.content.decode()
-    client.post(reverse("monitoring:item_act", args=[busy.pk]), {"action": "servicing"})
-    busy.refresh_from_db()
-    assert busy.servicing_intent["kind"] == "bank_account_change"
-    assert busy.servicing_intent["policy_id"] == busy.policy_id
-
-
 def test_a_contact_is_logged_on_the_customer_page(book: Book) -> None:
     client = browser(book.rm)
     url = reverse("monitoring:customer", args=[book.customer.pk])

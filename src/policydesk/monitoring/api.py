@@ -41,7 +41,8 @@ RuleCode = Literal[
     "annual_conversion",
     "account_review",
 ]
-OutcomeCode = Literal[
+# Outcomes a person may choose; "condition_cleared" is the run's own (system-closed).
+CloseOutcomeCode = Literal[
     "reminded",
     "paid",
     "retry_scheduled",
@@ -82,6 +83,15 @@ def _iso_day(value: Any) -> Any:
 DayParam = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
+class LinkedServicingOut(Schema):
+    id: int
+    case_number: str
+    state: str = Field(description="The servicing case's state code, e.g. received, done.")
+    state_name: str
+    done_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+
+
 class WorkItemOut(Schema):
     id: int
     rule: str
@@ -101,7 +111,11 @@ class WorkItemOut(Schema):
     outcome: str
     outcome_note: str
     closed_at: dt.datetime | None
-    servicing_requested: bool
+    closed_automatically: bool = Field(
+        description="Closed by a monitoring run because its condition cleared (system-closed)."
+    )
+    cleared_by: str = Field(description="What the run saw when it closed the item by itself.")
+    servicing_item: LinkedServicingOut | None
     created_at: dt.datetime
 
 
@@ -113,12 +127,21 @@ class MonitoringWorklistOut(Schema):
 
 
 class CloseIn(Schema):
-    outcome: OutcomeCode
+    outcome: CloseOutcomeCode
     note: Note = ""
 
 
-class ServicingIn(Schema):
-    note: Annotated[str, Field(max_length=500)] = ""
+class ServicingOpenIn(Schema):
+    """The customer's bank-account-change application, taken from the work item."""
+
+    applicant_role: Literal["policyholder", "proxy"] = "policyholder"
+    channel: Literal["counter", "phone", "self_service", "bancassurance", "agent"] = "counter"
+    bank_name: Annotated[str, Field(min_length=1, max_length=100)]
+    account_number: Annotated[str, Field(min_length=8, max_length=40)]
+    documents: list[Annotated[str, Field(max_length=48)]] = Field(
+        default_factory=list, max_length=10
+    )
+    note: Annotated[str, Field(max_length=400)] = ""
 
 
 class CommunicationIn(Schema):
@@ -264,8 +287,25 @@ def item_out(item: WorkItem, today: dt.date | None = None) -> dict[str, Any]:
         "outcome": item.outcome,
         "outcome_note": item.outcome_note,
         "closed_at": item.closed_at,
-        "servicing_requested": bool(item.servicing_intent),
+        "closed_automatically": item.closed_automatically,
+        "cleared_by": item.cleared_by,
+        "servicing_item": linked_servicing_out(item),
         "created_at": item.created_at,
+    }
+
+
+def linked_servicing_out(item: WorkItem) -> dict[str, Any] | None:
+    """The linked servicing item, read through the selector's select_related."""
+    servicing = item.servicing_item
+    if servicing is None:
+        return None
+    return {
+        "id": servicing.pk,
+        "case_number": servicing.case.number,
+        "state": servicing.case.state.code,
+        "state_name": servicing.case.state.name,
+        "done_at": servicing.done_at,
+        "cancelled_at": servicing.cancelled_at,
     }
 
 
@@ -368,15 +408,25 @@ def work_item_close(request: HttpRequest, work_item_id: Id, payload: CloseIn) ->
 
 
 @router.post(
-    "/monitoring/work-items/{work_item_id}/servicing-request",
+    "/monitoring/work-items/{work_item_id}/servicing-item",
     response={200: WorkItemOut, **CREATE_ERRORS},
-    summary="Ask for a bank-account-change servicing item (保全)",
+    summary="Open the bank-account-change servicing item (保全) on the customer's application",
 )
-def work_item_servicing(request: HttpRequest, work_item_id: Id, payload: ServicingIn) -> Any:
+def work_item_servicing(request: HttpRequest, work_item_id: Id, payload: ServicingOpenIn) -> Any:
     actor = actor_of(request)
     require(actor, "monitoring.work")
     item = selectors.work_item_get(actor, work_item_id)
-    return item_out(services.work_item_request_servicing(item=item, note=payload.note, by=actor))
+    services.work_item_servicing_open(
+        item=item,
+        applicant_role=payload.applicant_role,
+        channel=payload.channel,
+        bank_name=payload.bank_name,
+        account_number=payload.account_number,
+        documents=payload.documents,
+        note=payload.note,
+        by=actor,
+    )
+    return item_out(selectors.work_item_get(actor, work_item_id))
 
 
 @router.get(

@@ -114,11 +114,17 @@ def monitoring_kpis(user: Any, *, as_of: dt.date | None = None) -> Kpis:
         user,
         "branch",
     ).aggregate(n=Count("id"), ok=Count("id", filter=Q(outcome=Outcome.CONVERTED)))
+    # Done on time counts what people closed; items the run closed by itself (their
+    # condition cleared) are counted apart, neither on time nor late.
     closed = _scoped(
         WorkItem.objects.filter(status=ItemStatus.DONE, closed_at__date__gt=since),
         user,
         "branch",
-    ).aggregate(n=Count("id"), on_time=Count("id", filter=Q(closed_at__date__lte=F("due_on"))))
+    ).aggregate(
+        n=Count("id"),
+        by_people=Count("id", filter=Q(closed_by_run__isnull=True)),
+        on_time=Count("id", filter=Q(closed_by_run__isnull=True, closed_at__date__lte=F("due_on"))),
+    )
     live = _scoped(
         Policy.objects.filter(status__in=("in_force", "in_grace", "reinstated")), user, "branch"
     ).count()
@@ -145,7 +151,8 @@ def monitoring_kpis(user: Any, *, as_of: dt.date | None = None) -> Kpis:
         Rate("lapse_rate", lapsed, live + lapsed + surrendered),
         Rate("surrender_rate", surrendered, live + lapsed + surrendered),
         Rate("monthly_to_annual", conversion["ok"], conversion["n"]),
-        Rate("items_on_time", closed["on_time"], closed["n"]),
+        Rate("items_on_time", closed["on_time"], closed["by_people"]),
+        Rate("items_closed_automatically", closed["n"] - closed["by_people"], closed["n"]),
     ]
     return Kpis(
         since=since,

@@ -49,7 +49,26 @@ class Outcome(models.TextChoices):
     REVIEWED = "reviewed", _("Account reviewed")
     DECLINED = "declined", _("Customer declined")
     UNREACHABLE = "unreachable", _("Customer unreachable")
-    NOT_NEEDED = "not_needed", _("No longer needed")
+    NOT_NEEDED = (
+        "not_needed",
+        _("No longer needed"),
+    )  # by hand, or the run: the rule no longer applies
+    CONDITION_CLEARED = "condition_cleared", _("Condition cleared")  # by the run, see Cleared
+
+
+class Cleared(models.TextChoices):
+    """Why the run closed a work item by itself (system-closed): what it saw in the books."""
+
+    PREMIUM_PAID = "premium_paid", _("The premium was paid")
+    DEBIT_SUCCEEDED = "debit_succeeded", _("A later auto-debit succeeded")
+    MANDATE_ON_FILE = "mandate_on_file", _("A mandate is on file")
+    REINSTATED = "reinstated", _("The policy was reinstated")
+    PAYOUT_PAID = "payout_paid", _("The payout was paid")
+    RENEWED = "renewed", _("The policy was renewed")
+    CONVERTED = "converted", _("The premiums are no longer monthly")
+    REVIEWED = "reviewed", _("The account was reviewed")
+    ACCOUNT_CHANGED = "account_changed", _("The bank-account-change servicing item is done")
+    NO_LONGER_APPLIES = "no_longer_applies", _("The policy's status or payment changed")
 
 
 class RunStatus(models.TextChoices):
@@ -72,6 +91,7 @@ class MonitoringRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     rules_done = models.PositiveSmallIntegerField(default=0)  # progress, out of len(Rule)
     created = models.JSONField(default=dict)  # {rule: work items created}
+    closed = models.JSONField(default=dict)  # {rule: work items the run closed by itself}
     detail = models.TextField(blank=True)
 
     class Meta:
@@ -96,6 +116,13 @@ class WorkItem(models.Model):
 
     (rule, policy, period) is unique — period is the rule's natural date (premium due date,
     lapse date, payout date, the year) — so a second run inserts nothing it made before.
+
+    The columns the run fills on insert (customer, policy, branch, owner, run) carry no
+    database foreign-key constraint: the rows come from one INSERT ... SELECT joining the
+    very rows they point at, and PostgreSQL checks a constraint with one trigger call per
+    row and key, which made up half of the first run over 2,000,000 policies (see
+    docs/monitoring.md). Django still applies on_delete for ORM deletes; customers and
+    policies are not deleted in PolicyDesk (they end with a status).
     """
 
     rule = models.CharField(_("rule"), max_length=24, choices=Rule.choices)
@@ -109,6 +136,7 @@ class WorkItem(models.Model):
         related_name="+",
         verbose_name=_("customer"),
         db_index=False,
+        db_constraint=False,
     )
     policy = models.ForeignKey(
         "policies.Policy",
@@ -118,9 +146,14 @@ class WorkItem(models.Model):
         related_name="+",
         verbose_name=_("policy"),
         db_index=False,
+        db_constraint=False,
     )
     branch = models.ForeignKey(
-        "org.Branch", on_delete=models.PROTECT, related_name="+", db_index=False
+        "org.Branch",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     owner = models.ForeignKey(
         "org.Staff",
@@ -130,6 +163,7 @@ class WorkItem(models.Model):
         related_name="+",
         verbose_name=_("owner"),
         db_index=False,
+        db_constraint=False,
     )
     priority = models.PositiveIntegerField(_("priority"), default=0)  # rule weight × risk
     due_on = models.DateField(_("due"))
@@ -152,9 +186,29 @@ class WorkItem(models.Model):
         related_name="+",
         db_index=False,
     )
-    # A bank-account-change item asks for a servicing item (保全); the intent is kept here
-    # until the servicing app takes it: {"kind": ..., "requested_at": ..., "by": staff id}.
-    servicing_intent = models.JSONField(default=dict, blank=True)
+    # Set when the run closed the item by itself (system-closed), with what it saw.
+    closed_by_run = models.ForeignKey(
+        MonitoringRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    cleared_by = models.CharField(
+        _("cleared by"), max_length=24, choices=Cleared.choices, blank=True
+    )
+    # The bank-account-change servicing item (保全: 变更账户) the relationship manager opened
+    # from this item, on the customer's application; the run closes the item once it is done.
+    servicing_item = models.ForeignKey(
+        "servicing.ServicingItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="monitoring_work_items",
+        verbose_name=_("servicing item"),
+        db_index=False,
+    )
     run = models.ForeignKey(
         MonitoringRun,
         on_delete=models.SET_NULL,
@@ -162,6 +216,7 @@ class WorkItem(models.Model):
         blank=True,
         related_name="items",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -170,13 +225,14 @@ class WorkItem(models.Model):
         verbose_name_plural = _("work items")
         constraints = [
             # The run's idempotence: INSERT ... ON CONFLICT DO NOTHING leans on these.
+            # Rule first: the run's anti-join and its clearances read one rule's items.
             models.UniqueConstraint(
-                fields=["policy", "rule", "period"],
+                fields=["rule", "period", "policy"],
                 condition=Q(policy__isnull=False),
                 name="monitoring_item_policy_unique",
             ),
             models.UniqueConstraint(
-                fields=["customer", "rule", "period"],
+                fields=["rule", "period", "customer"],
                 condition=Q(policy__isnull=True),
                 name="monitoring_item_customer_unique",
             ),
@@ -188,10 +244,21 @@ class WorkItem(models.Model):
             ),
             models.Index(fields=["owner", "status", "due_on"], name="mon_item_owner_idx"),
             models.Index(fields=["customer", "status"], name="mon_item_customer_idx"),
+            # From a servicing item back to the work item it came from (few rows have one).
+            models.Index(
+                fields=["servicing_item"],
+                condition=Q(servicing_item__isnull=False),
+                name="mon_item_servicing_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.rule} {self.policy_id or self.customer_id} {self.period}"
+
+    @property
+    def closed_automatically(self) -> bool:
+        """System-closed: the run closed it when its condition cleared."""
+        return self.closed_by_run_id is not None
 
 
 class ContactChannel(models.TextChoices):

@@ -80,7 +80,7 @@ COLUMNS = (
 )
 
 
-def _t(model: Any) -> str:
+def table(model: Any) -> str:
     return str(model._meta.db_table)
 
 
@@ -88,19 +88,19 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _plus_days(column: str, days: int) -> str:
+def plus_days(column: str, days: int) -> str:
     if _postgres():
         return f"({column} + {int(days)})"
     return f"date({column}, '{int(days):+d} days')"
 
 
-def _plus_years(column: str, years_column: str) -> str:
+def plus_years(column: str, years_column: str) -> str:
     if _postgres():
         return f"({column} + make_interval(years => {years_column}))::date"
     return f"date({column}, '+' || {years_column} || ' years')"
 
 
-def _in(values: Sequence[str]) -> str:
+def in_list(values: Sequence[str]) -> str:
     return ", ".join(f"'{value}'" for value in values)  # constants of this module only
 
 
@@ -138,7 +138,7 @@ def _policy_select(
         f"{_priority(rule, 'rs.score')} AS priority, %s AS due_on, {deadline} AS deadline, "
         f"{amount} AS amount, {currency} AS currency "
         f"FROM {source} "
-        f"LEFT JOIN {_t(PolicyRiskScore)} rs ON rs.policy_id = p.id "
+        f"LEFT JOIN {table(PolicyRiskScore)} rs ON rs.policy_id = p.id "
         f"WHERE {where}"
     )
     return Selection(rule, sql, [due_on, *params])
@@ -152,10 +152,10 @@ def _premium_due(as_of: dt.date) -> Selection:
         amount="d.amount",
         currency="d.currency",
         deadline="d.due_date",
-        source=f"{_t(PremiumDue)} d JOIN {_t(Policy)} p ON p.id = d.policy_id",
+        source=f"{table(PremiumDue)} d JOIN {table(Policy)} p ON p.id = d.policy_id",
         where=(
             f"d.status = 'due' AND d.is_first_premium = %s AND d.due_date >= %s "
-            f"AND d.due_date <= %s AND p.status IN ({_in(LIVE)})"
+            f"AND d.due_date <= %s AND p.status IN ({in_list(LIVE)})"
         ),
         params=[False, as_of, as_of + dt.timedelta(days=PREMIUM_REMINDER_DAYS)],
         as_of=as_of,
@@ -165,22 +165,22 @@ def _premium_due(as_of: dt.date) -> Selection:
 def _debit_failure(rule: str, results: Sequence[str], as_of: dt.date) -> Selection:
     """The latest auto-debit attempt of a premium still unpaid, when it failed for one of
     `results` (a later attempt of any result supersedes it)."""
-    attempts = _t(CollectionAttempt)
+    attempts = table(CollectionAttempt)
     return _policy_select(
         rule,
         reason="a.result",
         period="d.due_date",
         amount="d.amount",
         currency="d.currency",
-        deadline=_plus_days("d.due_date", GRACE_DAYS),
+        deadline=plus_days("d.due_date", GRACE_DAYS),
         source=(
-            f"{attempts} a JOIN {_t(PremiumDue)} d ON d.id = a.premium_id "
-            f"JOIN {_t(Policy)} p ON p.id = d.policy_id"
+            f"{attempts} a JOIN {table(PremiumDue)} d ON d.id = a.premium_id "
+            f"JOIN {table(Policy)} p ON p.id = d.policy_id"
         ),
         where=(
-            f"a.method = 'auto_debit' AND a.result IN ({_in(results)}) "  # noqa: S608
+            f"a.method = 'auto_debit' AND a.result IN ({in_list(results)}) "  # noqa: S608
             f"AND a.attempted_on >= %s AND a.attempted_on <= %s "
-            f"AND d.status IN ('due', 'overdue') AND p.status IN ({_in(LIVE)}) "
+            f"AND d.status IN ('due', 'overdue') AND p.status IN ({in_list(LIVE)}) "
             f"AND NOT EXISTS (SELECT 1 FROM {attempts} b WHERE b.premium_id = a.premium_id "
             f"AND (b.attempted_on > a.attempted_on "
             f"OR (b.attempted_on = a.attempted_on AND b.id > a.id)))"
@@ -198,10 +198,10 @@ def _mandate_drive(as_of: dt.date) -> Selection:
         amount="p.premium",
         currency="p.currency",
         deadline="p.next_due_date",
-        source=(f"{_t(Policy)} p LEFT JOIN {_t(BankMandate)} m ON m.policy_id = p.id"),
+        source=(f"{table(Policy)} p LEFT JOIN {table(BankMandate)} m ON m.policy_id = p.id"),
         where=(
             f"p.payment_method = 'auto_debit' AND p.payment_mode <> 'single' "
-            f"AND p.status IN ({_in(LIVE)}) "
+            f"AND p.status IN ({in_list(LIVE)}) "
             f"AND (m.id IS NULL OR m.status IN ('missing', 'revoked', 'failed'))"
         ),
         params=[],
@@ -217,11 +217,11 @@ def _grace(as_of: dt.date) -> Selection:
         period="d.due_date",
         amount="d.amount",
         currency="d.currency",
-        deadline=_plus_days("d.due_date", GRACE_DAYS),
-        source=f"{_t(PremiumDue)} d JOIN {_t(Policy)} p ON p.id = d.policy_id",
+        deadline=plus_days("d.due_date", GRACE_DAYS),
+        source=f"{table(PremiumDue)} d JOIN {table(Policy)} p ON p.id = d.policy_id",
         where=(
             f"d.status IN ('due', 'overdue') AND d.due_date < %s AND d.due_date >= %s "
-            f"AND p.status IN ({_in(LIVE)}) AND p.payment_mode <> 'single'"
+            f"AND p.status IN ({in_list(LIVE)}) AND p.payment_mode <> 'single'"
         ),
         params=[as_of, as_of - dt.timedelta(days=GRACE_DAYS)],
         as_of=as_of,
@@ -229,9 +229,9 @@ def _grace(as_of: dt.date) -> Selection:
 
 
 def _latest_lapse(since: dt.date) -> tuple[str, list[Any]]:
-    changes = _t(PolicyStatusChange)
+    changes = table(PolicyStatusChange)
     return (
-        f"{_t(Policy)} p JOIN {changes} c ON c.policy_id = p.id AND c.to_status = 'lapsed' "  # noqa: S608
+        f"{table(Policy)} p JOIN {changes} c ON c.policy_id = p.id AND c.to_status = 'lapsed' "  # noqa: S608
         f"AND c.changed_on >= %s AND NOT EXISTS (SELECT 1 FROM {changes} c2 "
         f"WHERE c2.policy_id = p.id AND c2.to_status = 'lapsed' AND c2.changed_on > c.changed_on)",
         [since],
@@ -248,7 +248,7 @@ def _lapse_notice(as_of: dt.date) -> Selection:
         currency="p.currency",
         # Monday–Friday approximation; services.fix_lapse_notice_deadlines applies the
         # branch's holiday calendar to the rows just inserted.
-        deadline=_plus_days("c.changed_on", 14),
+        deadline=plus_days("c.changed_on", 14),
         source=source,
         where="p.status = 'lapsed' AND c.changed_on <= %s",
         params=[as_of],
@@ -269,7 +269,7 @@ def _reinstatement(as_of: dt.date) -> Selection:
         period="c.changed_on",
         amount="p.premium",
         currency="p.currency",
-        deadline=_plus_years("c.changed_on", "2"),
+        deadline=plus_years("c.changed_on", "2"),
         source=source,
         where="p.status = 'lapsed' AND c.changed_on <= %s",
         params=[as_of],
@@ -296,8 +296,8 @@ def _payout(rule: str, kind: str, as_of: dt.date) -> Selection:
         currency="o.currency",
         deadline="o.due_date",
         source=(
-            f"{_t(Disbursement)} o JOIN {_t(Policy)} p ON p.id = o.policy_id "
-            f"LEFT JOIN {_t(BankMandate)} m ON m.policy_id = p.id"
+            f"{table(Disbursement)} o JOIN {table(Policy)} p ON p.id = o.policy_id "
+            f"LEFT JOIN {table(BankMandate)} m ON m.policy_id = p.id"
         ),
         where=(
             "o.kind = %s AND ((o.status = 'scheduled' AND o.due_date >= %s AND o.due_date <= %s) "
@@ -314,7 +314,7 @@ def _payout(rule: str, kind: str, as_of: dt.date) -> Selection:
 
 
 def _short_term_renewal(as_of: dt.date) -> Selection:
-    end = _plus_years("p.issue_date", "p.term_years")
+    end = plus_years("p.issue_date", "p.term_years")
     return _policy_select(
         Rule.SHORT_TERM_RENEWAL,
         reason="p.payment_method",
@@ -322,9 +322,9 @@ def _short_term_renewal(as_of: dt.date) -> Selection:
         amount="p.premium",
         currency="p.currency",
         deadline=end,
-        source=f"{_t(Policy)} p JOIN {_t(Product)} pr ON pr.id = p.product_id",
+        source=f"{table(Policy)} p JOIN {table(Product)} pr ON pr.id = p.product_id",
         where=(
-            f"pr.term = 'short' AND p.status IN ({_in(LIVE)}) AND p.issue_date IS NOT NULL "
+            f"pr.term = 'short' AND p.status IN ({in_list(LIVE)}) AND p.issue_date IS NOT NULL "
             f"AND {end} >= %s AND {end} <= %s"
         ),
         params=[as_of, as_of + dt.timedelta(days=RENEWAL_HORIZON_DAYS)],
@@ -348,7 +348,7 @@ def _annual_conversion(as_of: dt.date) -> Selection | None:
         amount="p.premium * 12",
         currency="p.currency",
         deadline="p.next_due_date",
-        source=f"{_t(Policy)} p",
+        source=f"{table(Policy)} p",
         where=(
             f"p.payment_mode = 'monthly' AND p.status IN ('in_force', 'reinstated') "
             f"AND p.issue_date <= %s AND p.product_id IN ({marks})"
@@ -368,7 +368,7 @@ def review_period(as_of: dt.date, every_months: int) -> dt.date:
 def _account_reviews(as_of: dt.date) -> Selection | None:
     """Customers of a segment with periodic reviews, holding a live policy, not reviewed
     since the start of the segment's current window: one selection for every segment."""
-    policies, reviews = _t(Policy), _t(AccountReview)
+    policies, reviews = table(Policy), table(AccountReview)
     rule = Rule.ACCOUNT_REVIEW
     due_on = as_of + dt.timedelta(days=RULES[rule].due_in_days)
     windows = {
@@ -394,9 +394,9 @@ def _account_reviews(as_of: dt.date) -> Selection | None:
         f"{_priority(rule, None)} AS priority, %s AS due_on, "
         f"CASE c.segment {when_start} END AS deadline, "
         f"CAST(NULL AS NUMERIC) AS amount, 'CNY' AS currency "
-        f"FROM {_t(Customer)} c WHERE c.segment IN ({marks}) AND c.kind = 'person' "
+        f"FROM {table(Customer)} c WHERE c.segment IN ({marks}) AND c.kind = 'person' "
         f"AND EXISTS (SELECT 1 FROM {policies} p WHERE p.policyholder_id = c.id "
-        f"AND p.status IN ({_in(LIVE)})) "
+        f"AND p.status IN ({in_list(LIVE)})) "
         f"AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.customer_id = c.id "
         f"AND r.reviewed_on >= CASE c.segment {when_start} END)"
     )
@@ -451,21 +451,32 @@ def rule_insert(
 ) -> int:
     """Insert the selection's missing work items; return how many were inserted.
 
-    The anti-join skips what exists already (one hash join instead of a probe per row);
-    ON CONFLICT DO NOTHING still guards against a run racing another."""
+    ON CONFLICT DO NOTHING on the idempotence key (the one partial unique index the rule
+    writes into) skips what exists. When the rule has items already, an anti-join skips
+    them first (one hash join instead of an index probe per row: the nightly case). When
+    it has none — the first run, a backfill — the anti-join is left out: on a freshly
+    vacuumed empty table PostgreSQL plans it as a nested loop over a sequential scan of
+    the work items, which within the statement re-reads every row inserted so far
+    (quadratic: minutes per rule at 2,000,000 policies)."""
     columns = ", ".join(COLUMNS)
-    table = _t(WorkItem)
+    items = table(WorkItem)
     if selection.rule == Rule.ACCOUNT_REVIEW:
         same = "w.policy_id IS NULL AND w.customer_id = s.customer_id"
+        key = "(rule, period, customer_id) WHERE policy_id IS NULL"
     else:
         same = "w.policy_id = s.policy_id"
+        key = "(rule, period, policy_id) WHERE policy_id IS NOT NULL"
+    skip_existing = "TRUE"
+    if WorkItem.objects.filter(rule=selection.rule).exists():
+        skip_existing = (
+            f"NOT EXISTS (SELECT 1 FROM {items} w WHERE {same} "  # noqa: S608
+            f"AND w.rule = s.rule AND w.period = s.period)"
+        )
     sql = (
-        f"INSERT INTO {table} ({columns}, owner_id, status, outcome, outcome_note, "  # noqa: S608
-        f"servicing_intent, run_id, created_at) "
-        f"SELECT {', '.join(f's.{c}' for c in COLUMNS)}, {owner_sql}, 'open', '', '', '{{}}', "
-        f"%s, %s FROM ({selection.sql}) s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {same} "
-        f"AND w.rule = s.rule AND w.period = s.period) ON CONFLICT DO NOTHING"
+        f"INSERT INTO {items} ({columns}, owner_id, status, outcome, outcome_note, "  # noqa: S608
+        f"cleared_by, run_id, created_at) "
+        f"SELECT {', '.join(f's.{c}' for c in COLUMNS)}, {owner_sql}, 'open', '', '', '', "
+        f"%s, %s FROM ({selection.sql}) s WHERE {skip_existing} ON CONFLICT {key} DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [run_id, now, *selection.params])

@@ -98,7 +98,14 @@ def worklist(
 def work_item_get(user: Any, item_id: int) -> WorkItem:
     require(user, "monitoring.view")
     return get_visible(
-        WorkItem.objects.select_related("customer", "policy", "owner", "branch", "closed_by"),
+        WorkItem.objects.select_related(
+            "customer",
+            "policy",
+            "owner",
+            "branch",
+            "closed_by",
+            "servicing_item__case__state",
+        ),
         user,
         pk=item_id,
     )

@@ -18,7 +18,7 @@ from policydesk.customers.models import Customer, RelationKind, RiskProfile
 from policydesk.org.models import Branch, Role, Staff
 from policydesk.policies.models import TERMINAL_STATUSES, Policy
 
-from . import needs, risk, rules
+from . import clearing, needs, risk, rules
 from .models import (
     AccountReview,
     Communication,
@@ -39,6 +39,8 @@ from .models import (
 
 SERVICING_RULES = frozenset({Rule.BANK_ACCOUNT_CHANGE, Rule.SURVIVAL_BENEFIT, Rule.MATURITY})
 ACTION_KINDS = ("servicing_item", "new_application", "note")
+BANK_ACCOUNT_CHANGE_ITEM = "bank-account-change"  # the servicing catalogue's item code
+REANALYZE_AFTER_ROWS = 1_000  # a run inserting this many refreshes the table's statistics
 
 
 def _today() -> dt.date:
@@ -80,6 +82,7 @@ def monitoring_run_execute(*, run: MonitoringRun, now: dt.datetime | None = None
         locked.status = RunStatus.RUNNING
         locked.started_at = timezone.now()
         locked.save(update_fields=["status", "started_at"])
+    closed = work_items_clear(run=locked, now=now)
     created: dict[str, int] = defaultdict(int)
     done_rules: set[str] = set()
     selections = rules.rule_selects(locked.as_of)
@@ -93,6 +96,13 @@ def monitoring_run_execute(*, run: MonitoringRun, now: dt.datetime | None = None
             MonitoringRun.objects.filter(pk=locked.pk).update(
                 rules_done=len(done_rules), created=dict(created)
             )
+    if sum(created.values()) >= REANALYZE_AFTER_ROWS:
+        # The planner's statistics of the work-item table are stale after many inserts
+        # (after the first run they still say "empty"): refresh them now, as autovacuum
+        # would later, so the next run's anti-joins and clearances are planned for the
+        # table's real size (rules.rule_insert says what a stale "empty" costs).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {WorkItem._meta.db_table}")
     with transaction.atomic():
         lapse_notice_deadlines_fix(run=locked)
         owners_assign()
@@ -100,11 +110,38 @@ def monitoring_run_execute(*, run: MonitoringRun, now: dt.datetime | None = None
         locked.finished_at = timezone.now()
         locked.rules_done = len(Rule)
         locked.created = dict(created)
-        locked.save(update_fields=["status", "finished_at", "rules_done", "created"])
+        locked.closed = closed
+        locked.save(update_fields=["status", "finished_at", "rules_done", "created", "closed"])
         audit_record(
-            action="monitoring.run.finish", target=locked, after={"created": locked.created}
+            action="monitoring.run.finish",
+            target=locked,
+            after={"created": locked.created, "closed": locked.closed},
         )
     return locked
+
+
+def work_items_clear(*, run: MonitoringRun, now: dt.datetime) -> dict[str, int]:
+    """Close the open items whose condition has cleared (clearing.py): one set-based UPDATE
+    per rule and clearance, committed with one audit event for its batch (the run, the
+    rule, what cleared, the outcome, how many); the items carry the run in
+    `closed_by_run`."""
+    closed: dict[str, int] = defaultdict(int)
+    for clearance in clearing.clearances():
+        with transaction.atomic():
+            count = clearing.clearance_apply(clearance, run_id=run.pk, now=now)
+            if count:
+                closed[clearance.rule] += count
+                audit_record(
+                    action="monitoring.item.close_cleared",
+                    target=run,
+                    after={
+                        "rule": clearance.rule,
+                        "cleared_by": clearance.cleared_by,
+                        "outcome": clearance.outcome,
+                        "count": count,
+                    },
+                )
+    return dict(closed)
 
 
 def monitoring_run_now(*, as_of: dt.date | None = None, by: Staff | None = None) -> MonitoringRun:
@@ -197,7 +234,7 @@ def work_item_close(
     *, item: WorkItem, outcome: str, note: str = "", by: Staff, at: dt.datetime | None = None
 ) -> WorkItem:
     require(by, "monitoring.work")
-    if outcome not in Outcome.values:
+    if outcome not in Outcome.values or outcome == Outcome.CONDITION_CLEARED:
         raise DomainError(_("Choose how the work item ended."), field="outcome")
     if len(note) > 4000:
         raise DomainError(_("The note is too long."), field="note")
@@ -238,40 +275,75 @@ def work_item_assign(*, item: WorkItem, owner: Staff, by: Staff) -> WorkItem:
     return locked
 
 
-@transaction.atomic
-def work_item_request_servicing(*, item: WorkItem, note: str = "", by: Staff) -> WorkItem:
-    """Record that the customer's bank account must change (保全: 变更账户).
+def servicing_can_open(item: WorkItem) -> bool:
+    """Whether a servicing item may be opened from the work item: an open item of a
+    bank-account or payout rule, with none linked or only a declined or withdrawn one."""
+    if item.status != ItemStatus.OPEN or item.rule not in SERVICING_RULES:
+        return False
+    linked = item.servicing_item
+    return linked is None or linked.cancelled_at is not None
 
-    The servicing app opens the item from this intent (its `servicing_item_apply`); until
-    it is wired, the intent waits on the work item and is listed for the back office.
-    """
+
+@transaction.atomic
+def work_item_servicing_open(
+    *,
+    item: WorkItem,
+    applicant_role: str,
+    channel: str,
+    bank_name: str,
+    account_number: str,
+    documents: list[str] | tuple[str, ...] = (),
+    note: str = "",
+    by: Staff,
+    at: dt.datetime | None = None,
+) -> WorkItem:
+    """Open the bank-account-change servicing item (保全: 交费/领取账户变更) of the item's
+    policy on the customer's application, through the servicing app, and link the two.
+
+    Only on an application: the run raises the work item at night, the relationship
+    manager opens the servicing item once the customer has signed for the new account
+    (servicing refuses an ineligible policy or a second open item of the kind). A servicing
+    item linked before that was declined or withdrawn can be replaced by a new one; the
+    run closes the work item once its servicing item is done (clearing.py)."""
+    from policydesk.servicing import services as servicing_services
+
     require(by, "monitoring.work")
     if item.rule not in SERVICING_RULES:
         raise DomainError(
             _("Only bank-account and payout items lead to a servicing item."), field="rule"
         )
     locked = _open_item(item.pk)
-    if locked.servicing_intent:
+    linked = locked.servicing_item
+    if linked is not None and linked.cancelled_at is None:
         raise ConflictError(
-            _("A servicing item was requested already."),
-            field="servicing_intent",
-            code="monitoring_servicing_requested",
+            _("A servicing item is linked to this work item already."),
+            field="servicing_item",
+            code="monitoring_servicing_linked",
         )
-    locked.servicing_intent = {
-        "kind": "bank_account_change",
-        "policy_id": locked.policy_id,
-        "reason": locked.reason,
-        "note": note.strip()[:500],
-        "requested_at": timezone.now().isoformat(),
-        "requested_by": by.pk,
-        "servicing_item_id": None,
-    }
-    locked.save(update_fields=["servicing_intent"])
+    if locked.policy_id is None:
+        raise DomainError(_("The work item has no policy."), field="policy")
+    note = note.strip()[:400]
+    servicing = servicing_services.servicing_item_apply(
+        policy=Policy.objects.get(pk=locked.policy_id),
+        item_code=BANK_ACCOUNT_CHANGE_ITEM,
+        applicant_role=applicant_role,
+        channel=channel,
+        details={"bank_name": bank_name, "account_number": account_number, "note": note},
+        documents=documents,
+        by=by,
+        at=at,
+    )
+    locked.servicing_item = servicing
+    locked.save(update_fields=["servicing_item"])
     audit_record(
-        action="monitoring.item.servicing_request",
+        action="monitoring.item.servicing_open",
         actor=by,
         target=locked,
-        after={"kind": "bank_account_change", "policy": locked.policy_id},
+        after={
+            "servicing_item": servicing.pk,
+            "case": servicing.case.number,
+            "replaces": linked.pk if linked is not None else None,
+        },
     )
     return locked
 

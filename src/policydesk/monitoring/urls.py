@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_servicing
 
 app_name = "monitoring"
 
@@ -8,6 +8,11 @@ urlpatterns = [
     path("monitoring/", views.worklist, name="worklist"),
     path("monitoring/items/<int:work_item_id>/", views.item_detail, name="item"),
     path("monitoring/items/<int:work_item_id>/act/", views.item_act, name="item_act"),
+    path(
+        "monitoring/items/<int:work_item_id>/servicing/",
+        views_servicing.servicing_open,
+        name="item_servicing",
+    ),
     path("monitoring/customers/<int:customer_id>/", views.customer_page, name="customer"),
     path("monitoring/customers/<int:customer_id>/review/", views.review_new, name="review_new"),
     path("monitoring/reviews/<int:account_review_id>/", views.review_detail, name="review"),

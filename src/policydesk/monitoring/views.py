@@ -45,6 +45,7 @@ KPI_LABELS = {
     "surrender_rate": gettext_lazy("Surrender rate"),
     "monthly_to_annual": gettext_lazy("Monthly to annual conversions"),
     "items_on_time": gettext_lazy("Work items done on time"),
+    "items_closed_automatically": gettext_lazy("Work items closed by the run (condition cleared)"),
 }
 
 
@@ -131,11 +132,11 @@ def item_detail(request: HttpRequest, work_item_id: int) -> HttpResponse:
             "risk": risk,
             "masked_id": masked(item.customer.id_number_last4),
             "days_left": (item.deadline - today).days if item.deadline else None,
-            "outcomes": Outcome.choices,
+            "outcomes": [c for c in Outcome.choices if c[0] != Outcome.CONDITION_CLEARED],
             "channels": ContactChannel.choices,
             "contact_outcomes": ContactOutcome.choices,
             "can_work": can(request.user, "monitoring.work") and item.status == "open",
-            "offers_servicing": item.rule in services.SERVICING_RULES and not item.servicing_intent,
+            "offers_servicing": services.servicing_can_open(item),
         },
     )
 
@@ -153,10 +154,6 @@ def item_act(request: HttpRequest, work_item_id: int) -> HttpResponse:
                 outcome=request.POST.get("outcome", ""),
                 note=request.POST.get("note", ""),
                 by=by,
-            )
-        elif action == "servicing":
-            services.work_item_request_servicing(
-                item=item, note=request.POST.get("note", ""), by=by
             )
         elif action == "log":
             services.communication_log(

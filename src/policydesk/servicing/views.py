@@ -267,6 +267,12 @@ def detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "can_apply": can(request.user, "servicing.apply"),
             "can_approve": can(request.user, "servicing.approve"),
             "cancellable": case.state.code in services.CANCEL_STEPS,
+            # The account-watch work items this item was opened from (the link back).
+            "watch_items": (
+                list(item.monitoring_work_items.values_list("pk", flat=True)[:5])
+                if can(request.user, "monitoring.view")
+                else []
+            ),
         },
     )
 
