@@ -262,6 +262,49 @@ def raw_load(path: Path, kind: str) -> float:
     return seconds
 
 
+def raw_load_indexed(kind: str, folder: Path) -> float:
+    """PostgreSQL: seconds to COPY the rows the import stored (in COPY's text format, from a
+    file written untimed) into an empty copy of their table with its indexes, defaults and
+    foreign keys (deferred, as Django declares them: checked at the commit, which is timed).
+    What the real table costs a bulk load before any validation: a second baseline, shown
+    for reading the first, not the one the goal is judged by."""
+    from django.db import connection, transaction
+
+    from policydesk.customers.models import Customer
+    from policydesk.policies.models import Policy
+
+    table = (Customer if kind == "customers" else Policy)._meta.db_table
+    clone = f"bench_real_{kind}"
+    dump = folder / f"{kind}.copy"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {clone}")
+        cursor.execute(f"CREATE TABLE {clone} (LIKE {table} INCLUDING ALL)")
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        for name, definition in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {clone} ADD CONSTRAINT bench_{name} {definition}")
+        with cursor.copy(f"COPY {table} TO STDOUT") as copy, dump.open("wb") as handle:
+            for block in copy:
+                handle.write(block)
+    start = time.perf_counter()
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {clone} FROM STDIN") as copy,
+        dump.open("rb") as handle,
+    ):
+        while block := handle.read(1 << 20):
+            copy.write(block)
+    seconds = time.perf_counter() - start
+    dump.unlink()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {clone}")
+    return seconds
+
+
 # --- Contacts between the two files ---------------------------------------------------
 
 
@@ -326,6 +369,7 @@ def run(
             )
             if report.get("inserted") != n:
                 raise RuntimeError(f"{kind}: {report.get('inserted')} inserted, expected {n}")
+            indexed_s = raw_load_indexed(kind, folder) if connection.vendor == "postgresql" else 0
             if kind == "customers":
                 # Customers have phones before their policies arrive, so the policies' contact
                 # quality refresh works on a registry with contacts, as in production.
@@ -336,30 +380,58 @@ def run(
                 if connection.vendor == "postgresql"
                 else "csv.reader + executemany into unindexed table"
             )
+            loads = {
+                "load_before": [round(x, 2) for x in load_before],
+                "load_after": [round(x, 2) for x in load_after],
+            }
             results.append(
-                Result(
-                    benchmark="registry_import",
-                    operation=f"import {kind} (validating, all-or-nothing)",
-                    database=db,
-                    n=n,
-                    policydesk_s=pd_s,
-                    raw_s=raw_s,
-                    baseline=baseline,
-                    notes={
-                        "rows_per_s": n / pd_s,
-                        "raw_rows_per_s": n / raw_s,
-                        "speed_fraction": raw_s / pd_s,
-                        "file_mb": round(path.stat().st_size / 1e6, 1),
-                        "load_before": [round(x, 2) for x in load_before],
-                        "load_after": [round(x, 2) for x in load_after],
-                        "profiled": profile is not None,
-                    },
+                _result(
+                    db,
+                    kind,
+                    n,
+                    pd_s,
+                    raw_s,
+                    baseline,
+                    file_mb=round(path.stat().st_size / 1e6, 1),
+                    profiled=profile is not None,
+                    **loads,
                 )
             )
+            if indexed_s:
+                print(
+                    f"[registry_import/{db}] COPY of the stored {kind} into a copy of the "
+                    f"indexed table: {indexed_s:.1f} s",
+                    flush=True,
+                )
+                second = (
+                    "second baseline, not the goal's: COPY of the stored rows into an empty "
+                    "copy of the table (indexes, foreign keys)"
+                )
+                results.append(_result(db, kind, n, pd_s, indexed_s, second, judged=False, **loads))
     if Customer.objects.count() != customers or Policy.objects.count() != policies:
         raise RuntimeError("the registry does not hold what was imported")
 
     return results
+
+
+def _result(
+    db: str, kind: str, n: int, pd_s: float, raw_s: float, baseline: str, **notes: Any
+) -> Result:
+    return Result(
+        benchmark="registry_import",
+        operation=f"import {kind} (validating, all-or-nothing)",
+        database=db,
+        n=n,
+        policydesk_s=pd_s,
+        raw_s=raw_s,
+        baseline=baseline,
+        notes={
+            "rows_per_s": n / pd_s,
+            "raw_rows_per_s": n / raw_s,
+            "speed_fraction": raw_s / pd_s,
+            **notes,
+        },
+    )
 
 
 def main() -> None:

@@ -57,8 +57,14 @@ class Customer(models.Model):
     # Business key for imports: the source system's customer number.
     number = models.CharField(_("customer number"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=PartyKind.choices)
+    # No index of its own: customer_branch_id_idx (branch, id) serves every lookup by branch,
+    # and each index is one more write per customer an import loads.
     branch = models.ForeignKey(
-        "org.Branch", on_delete=models.PROTECT, related_name="customers", verbose_name=_("branch")
+        "org.Branch",
+        on_delete=models.PROTECT,
+        related_name="customers",
+        verbose_name=_("branch"),
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=200)  # Chinese name as on the ID document
     name_latin = models.CharField(_("Latin name"), max_length=200, blank=True)
@@ -66,8 +72,9 @@ class Customer(models.Model):
     # Encrypted at rest (AES-GCM, key POLICYDESK_FIELD_KEY); never stored in clear.
     id_number_encrypted = models.BinaryField(editable=False)
     # HMAC-SHA256 of the normalised number under a key derived from the same secret:
-    # exact search without decrypting.
-    id_number_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # exact search without decrypting. Indexed in Meta: db_index on PostgreSQL would add a
+    # second, LIKE index that an exact lookup never uses.
+    id_number_hash = models.CharField(max_length=64, editable=False)
     id_number_last4 = models.CharField(max_length=4, editable=False)  # for masked display
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, default="U")
@@ -123,6 +130,7 @@ class Customer(models.Model):
                 name="customer_name_latin_idx",
             ),
             models.Index(fields=["branch", "id"], name="customer_branch_id_idx"),
+            models.Index(fields=["id_number_hash"], name="customer_id_number_hash_idx"),
         ]
 
     def __str__(self) -> str:

@@ -54,11 +54,15 @@ class Counts:
         self.affected_customers |= other.affected_customers
 
 
-def upsert(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> Counts:
+def upsert(
+    plan: UpsertPlan, records: Sequence[dict[str, Any]], *, fresh: bool | None = None
+) -> Counts:
+    """`fresh`: the caller has looked the records' keys up and found none stored (None:
+    not known, looked up here when it matters)."""
     if not records:
         return Counts()
     if connection.vendor == "postgresql" and not plan.insert_only:
-        return _upsert_postgresql(plan, records)
+        return _upsert_postgresql(plan, records, fresh)
     return _upsert_generic(plan, records)
 
 
@@ -98,12 +102,12 @@ class ChunkWriter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def write(self, records: Sequence[dict[str, Any]]) -> None:
+    def write(self, records: Sequence[dict[str, Any]], *, fresh: bool | None = None) -> None:
         if self._executor is None:
-            self.counts.add(upsert(self.plan, records))
+            self.counts.add(upsert(self.plan, records, fresh=fresh))
             return
         self._collect()
-        self._pending = self._executor.submit(upsert, self.plan, records)
+        self._pending = self._executor.submit(upsert, self.plan, records, fresh=fresh)
 
     def finish(self) -> Counts:
         """The counts of every chunk written, once the last write is done (its error, if
@@ -284,6 +288,18 @@ def _sqlite_prep(field: Field[Any, Any]) -> Any:
             return cache[value]
 
         return datetime
+    if internal == "JSONField":
+        dumped: dict[str, Any] = {}  # most rows hold the same few values (no flags: [])
+
+        def json_value(value: Any) -> Any:
+            key = repr(value)
+            if key not in dumped:
+                if len(dumped) >= 64:
+                    return field.get_db_prep_save(value, connection)
+                dumped[key] = field.get_db_prep_save(value, connection)
+            return dumped[key]
+
+        return json_value
     return lambda value: field.get_db_prep_save(value, connection)
 
 
@@ -332,7 +348,18 @@ def _copy_text(value: Any) -> str:
 
 def _copy_json(values: list[Any]) -> list[str]:
     """JSON values as the jsonb text COPY reads (None is JSON null, as Jsonb(None) sends)."""
-    return [json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES) for value in values]
+    # Most rows hold the same few values (an empty list of flags): each one dumped once.
+    dumped: dict[str, str] = {}
+    lines = []
+    for value in values:
+        key = repr(value)  # the same JSON value, the same repr
+        text = dumped.get(key)
+        if text is None:
+            text = json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES)
+            if len(dumped) < 64:
+                dumped[key] = text
+        lines.append(text)
+    return lines
 
 
 def _copy_column(values: list[Any]) -> list[str]:
@@ -364,7 +391,9 @@ _PLAIN_FORMATS: dict[type, Any] = {
 }
 
 
-def _upsert_postgresql(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> Counts:
+def _upsert_postgresql(
+    plan: UpsertPlan, records: Sequence[dict[str, Any]], fresh: bool | None
+) -> Counts:
     model = plan.model
     table = model._meta.db_table
     columns_by_attname = {f.attname: f for f in model._meta.concrete_fields}
@@ -402,7 +431,9 @@ def _upsert_postgresql(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> C
     key = plan.key[0]
     with connection.cursor() as cursor:
         lines = _copy_lines(records, defaults, json_flags, attnames)
-        if len(plan.key) == 1 and not _any_stored(cursor, target, column(key), records, key):
+        if fresh is None and len(plan.key) == 1:
+            fresh = not _any_stored(cursor, target, column(key), records, key)
+        if fresh and len(plan.key) == 1:
             # None of the chunk's keys is stored: straight into the table. A writer adding
             # one of them meanwhile makes the COPY fail on the unique key, and the import
             # with it (rolled back, to be run again), never a duplicate.

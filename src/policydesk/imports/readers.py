@@ -1,8 +1,9 @@
 """Reading import files: CSV (UTF-8 with or without BOM, GB18030 fallback) and XLSX.
 
-A reader yields (row number, {column: text}) with the header as row 1, so numbers match what
-a spreadsheet shows. Cells are text: dates from XLSX become YYYY-MM-DD, numbers lose a
-trailing ".0", so both formats pass through the same parsers.
+A reader yields (row number, [cell text, …] in the header's order) with the header as row 1,
+so numbers match what a spreadsheet shows (`TableFile.rows` gives them as {column: text}).
+Cells are text: dates from XLSX become YYYY-MM-DD, numbers lose a trailing ".0", so both
+formats pass through the same parsers.
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ class UnreadableFile(DomainError):
 @dataclass
 class TableFile:
     header: list[str]
-    rows: Iterator[tuple[int, dict[str, str]]]
+    cells: Iterator[tuple[int, list[str]]]  # (row number, cells in the header's order)
     rows_estimate: int
+
+    @property
+    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """The same rows as {column: text} (a short row lacks its last columns). One pass
+        over the file: read `rows` or `cells`, not both."""
+        header = self.header
+        return ((number, dict(zip(header, cells, strict=False))) for number, cells in self.cells)
 
 
 def file_format(file_name: str) -> str:
@@ -88,7 +96,7 @@ def read_csv(path: Path, file_name: str) -> TableFile:
         header = _clean_header(next(reader))
     except StopIteration:
         handle.close()
-        return TableFile(header=[], rows=iter(()), rows_estimate=0)
+        return TableFile(header=[], cells=iter(()), rows_estimate=0)
     except csv.Error as error:
         handle.close()
         raise UnreadableFile(
@@ -97,13 +105,13 @@ def read_csv(path: Path, file_name: str) -> TableFile:
             field="file",
         ) from error
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         with handle:
             try:
                 for values in reader:
                     if not "".join(values).strip():  # a blank line, or only blank cells
                         continue
-                    yield reader.line_num, dict(zip(header, values, strict=False))
+                    yield reader.line_num, values
             except csv.Error as error:
                 raise UnreadableFile(
                     _("%(file)s, line %(line)s: %(error)s")
@@ -111,7 +119,7 @@ def read_csv(path: Path, file_name: str) -> TableFile:
                     field="file",
                 ) from error
 
-    return TableFile(header=header, rows=rows(), rows_estimate=_estimate_lines(path))
+    return TableFile(header=header, cells=rows(), rows_estimate=_estimate_lines(path))
 
 
 def cell_text(value: Any) -> str:
@@ -145,21 +153,21 @@ def read_xlsx(path: Path, file_name: str) -> TableFile:
     first = next(values, None)
     if first is None:
         workbook.close()
-        return TableFile(header=[], rows=iter(()), rows_estimate=0)
+        return TableFile(header=[], cells=iter(()), rows_estimate=0)
     header = _clean_header([cell_text(value) for value in first])
     estimate = max(0, (sheet.max_row or 1) - 1)
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, row in enumerate(values, start=2):
                 texts = [cell_text(value) for value in row]
                 if not any(text.strip() for text in texts):
                     continue
-                yield number, dict(zip(header, texts, strict=False))
+                yield number, texts
         finally:
             workbook.close()
 
-    return TableFile(header=header, rows=rows(), rows_estimate=estimate)
+    return TableFile(header=header, cells=rows(), rows_estimate=estimate)
 
 
 def open_table(path: Path, file_name: str) -> TableFile:

@@ -11,6 +11,7 @@ too, after a full check against the database (so its counts say what an import w
 
 from __future__ import annotations
 
+import operator
 import re
 import time
 import traceback
@@ -35,7 +36,7 @@ from .apply import ChunkWriter, Counts
 from .models import ImportJob, ImportStatus
 from .readers import UnreadableFile, file_format, open_table
 from .specs import KINDS
-from .validate import HANDLERS, ImportContext, ParsedRow, Report, header_errors, parse_row
+from .validate import HANDLERS, ImportContext, ParsedRow, Report, header_errors, row_parser
 
 Progress = Callable[[int, int], None]
 MAX_UPLOAD_BYTES = 2 * 1024**3
@@ -114,7 +115,7 @@ def import_start(
     return job
 
 
-def _chunks(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> Iterator[list[Any]]:
+def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[Any]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -181,7 +182,7 @@ def import_run(job_id: int, *, progress: Progress | None = None) -> ImportJob:
     job.rows_total = table.rows_estimate
     ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
     try:
-        counts, rows = _process(job, table.header, table.rows, report, progress)
+        counts, rows = _process(job, table.header, table.cells, report, progress)
     except UnreadableFile as error:
         report.add(0, "", error.message)
         return _finish(job, ImportStatus.FAILED, {**summary, **_report_json(report, refused=True)})
@@ -208,10 +209,22 @@ def _report_json(report: Report, *, refused: bool) -> dict[str, Any]:
     return {"errors": report.errors, "errors_total": report.errors_total, "refused": refused}
 
 
+def immediate_foreign_keys(immediate: bool) -> None:
+    """PostgreSQL: check the foreign keys of each written row as it is written, not all at
+    commit. Django declares them DEFERRABLE INITIALLY DEFERRED; deferred, the checks of a
+    whole file queue up and run after the last chunk, with nothing else to do meanwhile.
+    Immediate, they run in the writer's statements, while the next chunk is read. Every
+    reference a row carries was looked up before it is written, so no check can fail that
+    would have passed at commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediate else 'DEFERRED'}")
+
+
 def _process(
     job: ImportJob,
     header: list[str],
-    rows: Iterator[tuple[int, dict[str, str]]],
+    rows: Iterator[tuple[int, list[str]]],
     report: Report,
     progress: Progress | None,
 ) -> tuple[Counts, int]:
@@ -225,15 +238,19 @@ def _process(
     context = ImportContext(user=job.uploaded_by, report=report)
     seen: dict[int, int] = {}  # hash of the business key → first row holding it
     key_column = spec.key[-1]
+    parse = row_parser(spec, header)
+    check = handler.check_row
+    key_of = operator.itemgetter(*spec.key)
     with transaction.atomic():
+        immediate_foreign_keys(True)
         with ChunkWriter(handler.plan) as writer:
             for chunk in _chunks(rows, chunk_rows()):
                 parsed: list[ParsedRow] = []
                 for number, cells in chunk:
-                    row = parse_row(spec, number, cells, report)
-                    if row is None or not handler.check_row(row, report):
+                    row = parse(number, cells, report)
+                    if row is None or not check(row, report):
                         continue
-                    key = hash(tuple(row.values[name] for name in spec.key))
+                    key = hash(key_of(row.values))
                     first = seen.setdefault(key, number)
                     if first != number:
                         report.add(
@@ -244,14 +261,17 @@ def _process(
                         )
                         continue
                     parsed.append(row)
+                context.fresh = None
                 records = handler.resolve(parsed, context)
                 # After the first error an all-or-nothing file is only checked, not written.
                 if job.skip_invalid or not report.errors_total:
-                    writer.write(records)  # on PostgreSQL while the next chunk is read
+                    # On PostgreSQL while the next chunk is read.
+                    writer.write(records, fresh=context.fresh)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, max(done, job.rows_total))
             counts = writer.finish()
+        immediate_foreign_keys(False)
         refused = bool(report.errors_total) and not job.skip_invalid
         if refused or job.dry_run:
             transaction.set_rollback(True)

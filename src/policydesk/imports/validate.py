@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -79,7 +79,11 @@ class ImportContext:
     # Stored customers whose contact quality a row changes without touching a contact point
     # (a new household makes a shared number a family's, not a defect).
     quality_affected: set[int] = field(default_factory=set)
+    # Set by a handler's resolve: none of the chunk's business keys is stored yet, as its
+    # lookup found (None: not looked up); the writer then skips its own look.
+    fresh: bool | None = None
     _branches: dict[str, int] | None = None
+    _open: dict[str, int] | None = None
     _visible: frozenset[int] | bool | None = False
 
     @property
@@ -92,12 +96,23 @@ class ImportContext:
     def can_see(self, branch_id: int) -> bool:
         return self.visible is None or branch_id in self.visible
 
-    def branch_id(self, row: ParsedRow, column: str) -> int | None:
-        """The id of the row's branch code, or None with an error naming the column."""
+    def open_branches(self) -> dict[str, int]:
+        """Branch code → id of the branches the importer may write to: what `branch_id`
+        accepts, for a lookup per row without a call (a code missing here goes to
+        `branch_id` for its error)."""
+        if self._open is None:
+            self._open = {code: pk for code, pk in self._all_branches().items() if self.can_see(pk)}
+        return self._open
+
+    def _all_branches(self) -> dict[str, int]:
         if self._branches is None:
             self._branches = dict(Branch.objects.values_list("code", "id"))
+        return self._branches
+
+    def branch_id(self, row: ParsedRow, column: str) -> int | None:
+        """The id of the row's branch code, or None with an error naming the column."""
         code = row.values[column]
-        branch_id = self._branches.get(code)
+        branch_id = self._all_branches().get(code)
         if branch_id is None or not self.can_see(branch_id):
             # Unknown and invisible answer alike, as everywhere else.
             self.report.add(
@@ -276,45 +291,63 @@ def _cell_parser(column: Column) -> Callable[[str], Any]:
     return lambda text: parse_cell(column, text)
 
 
-_ROW_PLANS: dict[int, tuple[tuple[str, Column, int, Callable[[str], Any]], ...]] = {}
+RowPlan = tuple[tuple[str, Column, int, int, Callable[[str], Any]], ...]
+RowParser = Callable[[int, Sequence[str], Report], "ParsedRow | None"]
 
 
-def _row_plan(spec: KindSpec) -> tuple[tuple[str, Column, int, Callable[[str], Any]], ...]:
-    """Per column: name, column, max length for plain text (-1 otherwise), parser."""
-    plan = _ROW_PLANS.get(id(spec))
-    if plan is None or plan[0][1] is not spec.columns[0]:
-        plan = tuple(
-            (c.name, c, c.max_length if _plain_text(c) else -1, _cell_parser(c))
-            for c in spec.columns
+def _row_plan(spec: KindSpec, header: Sequence[str]) -> RowPlan:
+    """Per column: name, column, position in the header (-1: absent, read as blank), max
+    length for plain text (-1 otherwise), parser."""
+    positions = {name: index for index, name in reversed(list(enumerate(header)))}
+    return tuple(
+        (
+            c.name,
+            c,
+            positions.get(c.name, -1),
+            c.max_length if _plain_text(c) else -1,
+            _cell_parser(c),
         )
-        _ROW_PLANS[id(spec)] = plan
-    return plan
+        for c in spec.columns
+    )
+
+
+def row_parser(spec: KindSpec, header: Sequence[str]) -> RowParser:
+    """parse(number, cells, report) for the rows of a file with this header: cells in the
+    header's order, as the readers yield them (a missing cell reads as blank)."""
+    plan = _row_plan(spec, header)
+
+    def parse(number: int, cells: Sequence[str], report: Report) -> ParsedRow | None:
+        values: dict[str, Any] = {}
+        ok = True
+        size = len(cells)
+        for name, column, position, max_length, parser in plan:
+            text = cells[position] if 0 <= position < size else ""
+            if text:
+                text = text.strip()
+            if not text:
+                if column.required:
+                    report.add(number, name, _("A value is required."))
+                    ok = False
+                values[name] = column.default
+                continue
+            if max_length >= 0 and (not max_length or len(text) <= max_length):
+                values[name] = text  # the common case of a text cell, as parse_cell returns
+                continue
+            try:
+                values[name] = parser(text)
+            except ValueError as error:
+                report.add(number, name, str(error))
+                ok = False
+        return ParsedRow(number, values) if ok else None
+
+    return parse
 
 
 def parse_row(
     spec: KindSpec, number: int, cells: dict[str, str], report: Report
 ) -> ParsedRow | None:
-    values: dict[str, Any] = {}
-    ok = True
-    for name, column, max_length, parse in _row_plan(spec):
-        text = cells.get(name)
-        if text:
-            text = text.strip()
-        if not text:
-            if column.required:
-                report.add(number, name, _("A value is required."))
-                ok = False
-            values[name] = column.default
-            continue
-        if max_length >= 0 and (not max_length or len(text) <= max_length):
-            values[name] = text  # the common case of a text cell, as parse_cell returns it
-            continue
-        try:
-            values[name] = parse(text)
-        except ValueError as error:
-            report.add(number, name, str(error))
-            ok = False
-    return ParsedRow(number, values) if ok else None
+    """One row given as {column: text}; the importer parses a file with `row_parser`."""
+    return row_parser(spec, list(cells))(number, list(cells.values()), report)
 
 
 # --- Per-kind handlers ----------------------------------------------------------------
@@ -431,14 +464,16 @@ class CustomerHandler(Handler):
         ):
             ids[number] = pk
             existing[number] = (stored_branch, hash_, bytes(encrypted), stored_household, *kept)
+        context.fresh = not existing
         languages = self._languages()
         households = self._visible_households(
             (row.values["household_number"] for row in rows), context
         )
+        open_branches = context.open_branches()
         records = []
         for row in rows:
             values = row.values
-            branch_id = context.branch_id(row, "branch")
+            branch_id = open_branches.get(values["branch"]) or context.branch_id(row, "branch")
             if branch_id is None:
                 continue
             stored = existing.get(values["number"])
@@ -458,9 +493,14 @@ class CustomerHandler(Handler):
                 household_id = stored[3] if stored else None
             if stored is not None and stored[3] != household_id:
                 context.quality_affected.add(ids[values["number"]])
-            service = self._service_needs(row, stored, languages, context)
-            if service is None:
-                continue
+            if values["preferred_language"] or values["dialect"]:
+                service = self._service_needs(row, stored, languages, context)
+                if service is None:
+                    continue
+            else:  # both blank, the common case: what _service_needs returns, without a call
+                needs = stored[4:7] if stored else (None, None, [])
+                flags = list(values["vulnerability_flags"] or needs[2] or [])
+                service = (needs[0], needs[1], flags)
             hash_ = search_hash(values["id_number"])
             encrypted = (
                 stored[2] if stored and stored[1] == hash_ else encrypt_text(values["id_number"])
@@ -720,10 +760,12 @@ class PolicyHandler(Handler):
                 Policy.objects.all(), "number", (r.values["number"] for r in rows)
             ).values_list("number", "branch_id")
         )
+        context.fresh = not existing
+        open_branches = context.open_branches()
         records = []
         for row in rows:
             values = row.values
-            branch_id = context.branch_id(row, "branch")
+            branch_id = open_branches.get(values["branch"]) or context.branch_id(row, "branch")
             product_id = products.get(values["product_code"])
             holder_id = holders.get(values["policyholder_number"])
             held_elsewhere = values["number"] in existing and not context.can_see(

@@ -141,7 +141,10 @@ class PaymentMethod(models.TextChoices):
 class Policy(models.Model):
     number = models.CharField(_("policy number"), max_length=32, unique=True)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies")
-    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="policies")
+    # No index of its own: policy_branch_status_idx (branch, status) serves lookups by branch.
+    branch = models.ForeignKey(
+        "org.Branch", on_delete=models.PROTECT, related_name="policies", db_index=False
+    )
     policyholder = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="policies_held"
     )
