@@ -194,7 +194,7 @@ def _record_retarget(
     new due moments and write the "clock retargeted" timeline line with `parameters` and
     the new due moment. The caller has checked that the clock can take the spec."""
     _append(clock, ClockEvent(ClockEventKind.RETARGET, at, spec=spec))
-    clock.mode = spec.mode.value if hasattr(spec.mode, "value") else str(spec.mode)
+    clock.mode = str(spec.mode)  # ClockMode is a StrEnum: its value
     _denormalise(clock, clock_state(clock, calendar), at, calendar)
     clock.save()
     _event(
@@ -651,7 +651,6 @@ def clock_switch_spec(
     take raises ClockError."""
     calendar = calendar_for(case.branch)
     clock_state(clock, calendar).retarget(spec, at, calendar)  # raises before anything is written
-    mode = spec.mode.value if hasattr(spec.mode, "value") else str(spec.mode)
-    _record_retarget(case, clock, spec, at, by, calendar, days=spec.target, mode=mode)
+    _record_retarget(case, clock, spec, at, by, calendar, days=spec.target, mode=str(spec.mode))
     refresh_case(case)
     return clock

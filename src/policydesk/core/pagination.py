@@ -29,18 +29,7 @@ def keyset_page(
     newest_first: bool = False,
 ) -> Page[M]:
     """One page ordered by id; `after` is the last id of the previous page."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    if newest_first:
-        queryset = queryset.order_by("-id")
-        if after is not None:
-            queryset = queryset.filter(id__lt=after)
-    else:
-        queryset = queryset.order_by("id")
-        if after is not None:
-            queryset = queryset.filter(id__gt=after)
-    rows = list(queryset[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    rows, has_more = _rows(queryset, after, limit, newest_first)
     return Page(items=rows, next_cursor=rows[-1].pk if has_more and rows else None)
 
 
@@ -52,14 +41,25 @@ def keyset_values_page(
 ) -> Page[dict[str, Any]]:
     """`keyset_page` for a `.values(...)` queryset (which must hold "id"): rows as dicts,
     for lists that serialise columns and need no model instances."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    queryset = queryset.order_by("id")
-    if after is not None:
-        queryset = queryset.filter(id__gt=after)
-    rows = list(queryset[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    rows, has_more = _rows(queryset, after, limit, newest_first=False)
     return Page(items=rows, next_cursor=int(rows[-1]["id"]) if has_more and rows else None)
+
+
+def _rows(
+    queryset: QuerySet[Any, T], after: int | None, limit: int, newest_first: bool
+) -> tuple[list[T], bool]:
+    """The page's rows (at most `limit`) and whether more follow."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    if newest_first:
+        queryset = queryset.order_by("-id")
+        if after is not None:
+            queryset = queryset.filter(id__lt=after)
+    else:
+        queryset = queryset.order_by("id")
+        if after is not None:
+            queryset = queryset.filter(id__gt=after)
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 @dataclass(frozen=True)
