@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -141,6 +142,8 @@ def bench_database(db: str) -> Iterator[None]:
         connections.close_all()
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        elif os.environ.get("POLICYDESK_BENCH_KEEP") == "1":
+            print(f"kept database {PG_BENCH_DB} (POLICYDESK_BENCH_KEEP=1)", file=sys.stderr)
         else:
             drop_postgres_db()
 

@@ -480,6 +480,27 @@ def _grouped(created: dict[str, int]) -> dict[str, int]:
     }
 
 
+def copy_into_indexed_table() -> float:
+    """Seconds to write the rows the first run stored into an empty copy of the work-item
+    table (its indexes and unique keys, a logged table like the real one), commit included:
+    what the durable, indexed worklist costs a bulk write, with nothing to select."""
+    from django.db import connection, transaction
+
+    from policydesk.monitoring.models import WorkItem
+
+    table = WorkItem._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_workitem_copy")
+        cursor.execute(f"CREATE TABLE bench_workitem_copy (LIKE {table} INCLUDING ALL)")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO bench_workitem_copy SELECT * FROM {table}")
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_workitem_copy")
+    return seconds
+
+
 def run(db: str, scale: float) -> list[Result]:
     from django.db import connection
 
@@ -500,6 +521,7 @@ def run(db: str, scale: float) -> list[Result]:
     started = time.perf_counter()
     first = monitoring_run_now(as_of=AS_OF)
     first_s = time.perf_counter() - started
+    copy_s = copy_into_indexed_table()
     settled = settle_reminded_premiums()
     # The second run's baseline on the state it starts from: the selections again (they
     # now meet a full worklist in no table of theirs) and the clearances' selections.
@@ -521,6 +543,7 @@ def run(db: str, scale: float) -> list[Result]:
         "lapse_notices": first.created.get("lapse_notice", 0),
         "mismatched_rules": mismatched,
         "raw_first_s": round(raw_first_s, 3),
+        "copy_into_indexed_s": round(copy_s, 3),
     }
     second_notes = {
         "work_items_created": second.created_total,
@@ -530,29 +553,43 @@ def run(db: str, scale: float) -> list[Result]:
         "closed_mismatch": second.closed != expected_closed,
         "raw_second_s": round(raw_second_s, 3),
     }
-    return [
-        Result(
+    first_op = "first run: every rule inserts its work items"
+
+    def result(operation: str, pd_s: float, raw_s: float, baseline: str, notes: dict) -> Result:
+        return Result(
             benchmark="monitoring_run",
-            operation="first run: every rule inserts its work items",
+            operation=operation,
             database=db,
             n=n,
-            policydesk_s=first_s,
-            raw_s=raw_first_s,
-            baseline="the same selections as plain SQL, CREATE TEMP TABLE AS SELECT",
+            policydesk_s=pd_s,
+            raw_s=raw_s,
+            baseline=baseline,
             notes=notes,
+        )
+
+    return [
+        result(
+            first_op,
+            first_s,
+            raw_first_s,
+            "the same selections as plain SQL, CREATE TEMP TABLE AS SELECT",
+            notes,
         ),
-        Result(
-            benchmark="monitoring_run",
-            operation="second run: nothing new, the paid premiums' reminders close",
-            database=db,
-            n=n,
-            policydesk_s=second_s,
-            raw_s=raw_second_s,
-            baseline=(
-                "the same selections and the clearances' selections as plain SQL, "
-                "CREATE TEMP TABLE AS SELECT"
-            ),
-            notes=second_notes,
+        result(
+            first_op,
+            first_s,
+            raw_first_s + copy_s,
+            "second baseline, not the goal's: the same selections as plain SQL, plus "
+            "writing the stored rows into an empty copy of the work-item table (indexes)",
+            {**notes, "judged": False},
+        ),
+        result(
+            "second run: nothing new, the paid premiums' reminders close",
+            second_s,
+            raw_second_s,
+            "the same selections and the clearances' selections as plain SQL, "
+            "CREATE TEMP TABLE AS SELECT",
+            second_notes,
         ),
     ]
 
