@@ -555,7 +555,9 @@ def run(db: str, scale: float) -> list[Result]:
     }
     first_op = "first run: every rule inserts its work items"
 
-    def result(operation: str, pd_s: float, raw_s: float, baseline: str, notes: dict) -> Result:
+    def result(
+        operation: str, pd_s: float, raw_s: float, baseline: str, notes: dict[str, Any]
+    ) -> Result:
         return Result(
             benchmark="monitoring_run",
             operation=operation,

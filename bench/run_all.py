@@ -754,9 +754,9 @@ and key (the keys the INSERT fills from a join to the rows they name carry no da
 constraint now). What is left is writing about 900,000 rows into the logged, indexed
 work-item table, against temporary tables without WAL or indexes: on a quiet machine
 (load under 1) the copy of the stored rows alone into an empty indexed copy of the table
-takes nearly twice as long as the whole plain-SQL baseline, and the run is within 1.6x of the two
-together. The 2x goal is not met for this one-off backfill. Details, and the measurements
-behind this, in docs/monitoring.md.
+takes nearly twice as long as the whole plain-SQL baseline, and the run is within 1.6x of
+the two together. The 2x goal is not met for this one-off backfill. Details, and the
+measurements behind this, in docs/monitoring.md.
 """
 
 
