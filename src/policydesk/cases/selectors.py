@@ -10,21 +10,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import IntegerField, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from policydesk.core.access import get_visible, require, scope_to_user
+from policydesk.core import statements
+from policydesk.core.access import (
+    get_visible,
+    require,
+    scope_to_branches,
+    scope_to_user,
+    visible_branch_ids,
+)
 from policydesk.core.errors import NotVisible
 from policydesk.core.pagination import (
     COUNT_BOUND,
+    MAX_PAGE_SIZE,
     BoundedCount,
     Page,
     bounded_count,
-    keyset_values_page,
 )
 
 from . import queue_rows
@@ -94,13 +102,15 @@ def case_get(user: Any, case_id: int) -> Case:
     )
 
 
-def _view_filter(user: Any, view: str, now: dt.datetime) -> Q:
+def _view_filter(view: str, inputs: statements.Values) -> Q:
     unfinished = ~Q(category__in=StateCategory.finished())
     if view == "mine":
-        return Q(assignee=user) & unfinished
+        return Q(assignee_id=inputs["user"]) & unfinished
     if view == "team":
-        return Q(team_id=user.team_id) & unfinished if user.team_id else Q(pk__in=[])
+        team = inputs["team"]
+        return Q(team_id=team) & unfinished if team is not None else Q(pk__in=[])
     if view == "breaching":
+        now = inputs["now"]
         return Q(next_warn_at__lte=now, next_due_at__gt=now, is_breached=False) & unfinished
     if view == "breached":
         return Q(is_breached=True) & unfinished
@@ -115,29 +125,31 @@ def _view_filter(user: Any, view: str, now: dt.datetime) -> Q:
     return unfinished
 
 
-def _apply(queryset: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
-    if filters.process:
-        queryset = queryset.filter(process__code=filters.process)
-    if filters.channel:
-        queryset = queryset.filter(channel=filters.channel)
-    if filters.priority is not None:
-        queryset = queryset.filter(priority=filters.priority)
-    if filters.state:
-        queryset = queryset.filter(state__code=filters.state)
-    if filters.tag:
+# QueueFilters field -> (input name, lookup); the inputs hold only the filters that are set.
+_FILTER_LOOKUPS = {
+    "process": "process__code",
+    "channel": "channel",
+    "priority": "priority",
+    "state": "state__code",
+    "assignee": "assignee_id",
+    "team": "team_id",
+    "customer": "customer_id",
+    "number": "number",
+}
+
+
+def _apply(queryset: QuerySet[Case], inputs: statements.Values) -> QuerySet[Case]:
+    for name, lookup in _FILTER_LOOKUPS.items():
+        value = inputs[f"filter_{name}"]
+        if value is not None:
+            queryset = queryset.filter(**{lookup: value})
+    tag = inputs["filter_tag"]
+    if tag is not None:
         if connection.vendor == "postgresql":
-            queryset = queryset.filter(tags__contains=[filters.tag])
+            queryset = queryset.filter(tags__contains=[tag])
         else:
             # SQLite has no JSON containment; tags are stored as a JSON list of strings.
-            queryset = queryset.filter(tags__icontains=json.dumps(filters.tag))
-    if filters.assignee is not None:
-        queryset = queryset.filter(assignee_id=filters.assignee)
-    if filters.team is not None:
-        queryset = queryset.filter(team_id=filters.team)
-    if filters.customer is not None:
-        queryset = queryset.filter(customer_id=filters.customer)
-    if filters.number:
-        queryset = queryset.filter(number=filters.number.strip().upper())
+            queryset = queryset.filter(tags__icontains=json.dumps(tag))
     return queryset
 
 
@@ -164,29 +176,67 @@ def case_queue(
 
     One statement: the page (keyset, id order, the columns of queue_rows.COLUMNS, read as
     values and made into QueueRow objects, not model instances) with the bounded count of
-    the whole view as a column of each row. Only a page after the last one (no rows,
-    `after` given) needs the count on its own."""
-    view, filters, queryset = _queue_queryset(user, view, filters, now)
+    the whole view as a column of each row, compiled once per shape (core.statements: the
+    view, the page size, which filters are set, how many branches the user sees). Only a
+    page after the last one (no rows, `after` given) needs the count on its own."""
+    require(user, "cases.view")
+    view = view if view in VIEWS else "open"
+    filters = filters or QueueFilters()
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    inputs = _queue_inputs(user, view, filters, after, now)
+    rows = statements.values_rows(
+        f"cases.queue:{view}:{limit}", inputs, partial(_queue_page, view, limit)
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    page = Page(
+        items=[queue_rows.row_of(row) for row in rows],
+        next_cursor=int(rows[-1]["id"]) if has_more and rows else None,
+    )
+    first = rows[0]["queue_count"] if rows else None
+    count = _count(view, inputs, first, after)
+    return Queue(view=view, page=page, count=count, filters=filters)
+
+
+def _queue_inputs(
+    user: Any, view: str, filters: QueueFilters, after: int | None, now: dt.datetime | None
+) -> dict[str, statements.Value]:
+    """What the queue's statement depends on besides its shape: the user's branches (None:
+    the whole company), the person or team of "mine" and "team", the moment of "breaching",
+    the filters that are set, the keyset cursor."""
+    branch_ids = visible_branch_ids(user)
+    inputs: dict[str, statements.Value] = {
+        "branches": None if branch_ids is None else tuple(sorted(branch_ids)),
+        "user": user.pk if view == "mine" else None,
+        "team": user.team_id if view == "team" else None,
+        "now": (now or timezone.now()) if view == "breaching" else None,
+        "after": after,
+    }
+    number = filters.number.strip().upper()
+    for name in (*_FILTER_LOOKUPS, "tag"):
+        value = number if name == "number" else getattr(filters, name)
+        inputs[f"filter_{name}"] = None if value in ("", None) else value
+    return inputs
+
+
+def _queue_queryset(view: str, inputs: statements.Values) -> QuerySet[Case]:
+    branches = inputs["branches"]
+    ids = cast(tuple[int, ...], branches) if isinstance(branches, tuple) else None
+    queryset = scope_to_branches(Case.objects.all(), ids)
+    return _apply(queryset.filter(_view_filter(view, inputs)), inputs)
+
+
+def _queue_page(view: str, limit: int, inputs: statements.Values) -> QuerySet[Any, Any]:
+    queryset = _queue_queryset(view, inputs)
     counted = _BoundedCountOf(queryset.order_by().values("pk")[: COUNT_BOUND + 1])
     values = queryset.annotate(queue_count=counted).values(*queue_rows.COLUMNS, "queue_count")
-    page = keyset_values_page(values, after=after, limit=limit)
-    first = page.items[0]["queue_count"] if page.items else None
-    rows = Page(items=[queue_rows.row_of(row) for row in page.items], next_cursor=page.next_cursor)
-    return Queue(view=view, page=rows, count=_count(queryset, first, after), filters=filters)
-
-
-def _queue_queryset(
-    user: Any, view: str, filters: QueueFilters | None, now: dt.datetime | None
-) -> tuple[str, QueueFilters, QuerySet[Case]]:
-    if view not in VIEWS:
-        view = "open"
-    filters = filters or QueueFilters()
-    now = now or timezone.now()
-    return view, filters, _apply(cases_visible(user).filter(_view_filter(user, view, now)), filters)
+    if inputs["after"] is not None:
+        values = values.filter(id__gt=inputs["after"])
+    return values.order_by("id")[: limit + 1]
 
 
 def _count(
-    queryset: QuerySet[Case], first_row_count: int | None, after: int | None
+    view: str, inputs: statements.Values, first_row_count: int | None, after: int | None
 ) -> BoundedCount:
     """The bounded count read from the page's first row; only a page after the last one (no
     rows, `after` given) counts on its own."""
@@ -195,7 +245,7 @@ def _count(
         return BoundedCount(value=min(value, COUNT_BOUND), exceeds=value > COUNT_BOUND)
     if after is None:
         return BoundedCount(value=0, exceeds=False)
-    return bounded_count(queryset)
+    return bounded_count(_queue_queryset(view, inputs))
 
 
 def case_timeline(user: Any, case: Case, *, internal: bool = True) -> list[CaseEvent]:

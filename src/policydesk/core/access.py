@@ -7,10 +7,19 @@ Both read the permission matrix (org.RoleGrant, org.RoleScope), which is data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
 from django.db import connection
-from django.db.models import Model, QuerySet, Subquery
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 
 from .errors import NotVisible, PermissionRefused
 
@@ -43,6 +52,50 @@ def _load_matrix(user: Any) -> None:
     user._pd_scope = (scope_row[1] if scope_row else None) or Scope.BRANCH
     user._pd_needs_otp = bool(scope_row[2]) if scope_row else False
     user._pd_actions = frozenset(value for kind, value, _ in rows if kind == 1)
+
+
+class _Joined(Aggregate):
+    """Values joined by spaces: PostgreSQL's STRING_AGG, SQLite's GROUP_CONCAT."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ' ')"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+MATRIX_COLUMNS = ("pd_scope", "pd_needs_otp", "pd_actions")
+
+
+def matrix_columns(role_field: str = "role") -> dict[str, Subquery]:
+    """The role's scope, second-factor rule and granted actions as columns of a user's row
+    (`MATRIX_COLUMNS`), for the backend that reads the session's user in one statement;
+    `adopt_matrix` puts them where `_load_matrix` would."""
+    from policydesk.org.models import RoleGrant, RoleScope
+
+    scope = RoleScope.objects.filter(role=OuterRef(role_field))
+    grants = (
+        RoleGrant.objects.filter(role=OuterRef(role_field), granted=True)
+        .values("role")
+        .annotate(joined=_Joined("action"))
+        .values("joined")
+    )
+    return {
+        "pd_scope": Subquery(scope.values("scope")[:1]),
+        "pd_needs_otp": Subquery(
+            scope.values("requires_second_factor")[:1], output_field=BooleanField()
+        ),
+        "pd_actions": Subquery(grants, output_field=TextField()),
+    }
+
+
+def adopt_matrix(user: Any, scope: str | None, needs_otp: Any, actions: str | None) -> None:
+    from policydesk.org.models import Scope
+
+    user._pd_scope = scope or Scope.BRANCH
+    user._pd_needs_otp = bool(needs_otp)
+    user._pd_actions = frozenset((actions or "").split())
 
 
 def requires_second_factor(user: Any) -> bool:
@@ -87,7 +140,14 @@ def visible_branch_ids(user: Any) -> frozenset[int] | None:
 
 def scope_to_user(queryset: QuerySet[M], user: Any, *, branch_field: str = "branch") -> QuerySet[M]:
     """Restrict a queryset to rows in branches the user may see."""
-    branch_ids = visible_branch_ids(user)
+    return scope_to_branches(queryset, visible_branch_ids(user), branch_field=branch_field)
+
+
+def scope_to_branches(
+    queryset: QuerySet[M], branch_ids: Iterable[int] | None, *, branch_field: str = "branch"
+) -> QuerySet[M]:
+    """Restrict a queryset to the given branches (`visible_branch_ids`), None meaning all;
+    for a selector that compiles its statement once per shape (core.statements)."""
     if branch_ids is ALL:
         return queryset
     return queryset.filter(**{f"{branch_field}__in": sorted(branch_ids)})

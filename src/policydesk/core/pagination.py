@@ -33,18 +33,6 @@ def keyset_page(
     return Page(items=rows, next_cursor=rows[-1].pk if has_more and rows else None)
 
 
-def keyset_values_page(
-    queryset: QuerySet[Any, dict[str, Any]],
-    *,
-    after: int | None,
-    limit: int = DEFAULT_PAGE_SIZE,
-) -> Page[dict[str, Any]]:
-    """`keyset_page` for a `.values(...)` queryset (which must hold "id"): rows as dicts,
-    for lists that serialise columns and need no model instances."""
-    rows, has_more = _rows(queryset, after, limit, newest_first=False)
-    return Page(items=rows, next_cursor=int(rows[-1]["id"]) if has_more and rows else None)
-
-
 def _rows(
     queryset: QuerySet[Any, T], after: int | None, limit: int, newest_first: bool
 ) -> tuple[list[T], bool]:
