@@ -19,9 +19,15 @@ with 10,000. Each holds:
   the clocks, the enquiry ladder's levels already passed applied (`CaseEscalation`, the
   case's level) and every unfinished case's `EscalationWatch` at its next pending moment.
 
+- one busy teller of the first county holding its latest 60 unassigned unfinished cases at
+  either size, so that "my cases" is the same page (50 rows, a count of 60) at both: a
+  teller's workload does not grow with the company's history (the round-robin teller the
+  page used to measure holds 16 open cases at 10,000 and 5,000 at 3,000,000).
+
 Queues (p95 over RUNS runs per size and operation): the queue page's selector
-(`case_queue` for a teller's own-branch "open" and "my cases", a head of service's
-company-wide "open" and "breached") with what cases/queue.html reads of each row, and the
+(`case_queue` for a teller's own-branch "open", the busy teller's "my cases", a head of
+service's company-wide "open" and "breached") with what cases/queue.html reads of each row,
+and the
 API list (`GET /api/v1/cases?view=open` through the whole Django stack: middleware, session,
 permission lookups, serialisation). The user's cached permission lookups are dropped before
 each run, as a new request would. The two databases are measured in alternating blocks in
@@ -67,6 +73,7 @@ RUNS_PER_BLOCK = 40  # runs of each operation per block: RUNS in all per size
 RUNS = BLOCKS * RUNS_PER_BLOCK
 SWEEP_WINDOWS = 3
 SWEEP_INTERVAL = dt.timedelta(minutes=5)
+BUSY_CASES = 60  # the "my cases" teller's open cases, at either size: one full page
 SPREAD_SECONDS = 96 * 3600  # due moments of the unfinished cases: the next 96 hours
 CACHE_ATTRIBUTES = ("_pd_scope", "_pd_branch_ids", "_pd_actions")
 UNFINISHED_SQL = "c.category NOT IN ('resolved', 'closed')"
@@ -117,6 +124,13 @@ def _setup_world() -> dict[str, Any]:
         head = Staff.objects.create(
             username="bench-head", role=Role.HEAD_OF_SERVICE, company=company, branch=city
         )
+        busy = Staff.objects.create(
+            username="c00-busy",
+            role=Role.FRONT_TELLER,
+            company=company,
+            branch=counties[0],
+            team=staff[0].team,
+        )
     process = Process.objects.get(code="enquiry")
     states = {s.code: s for s in ProcessState.objects.filter(version=process.current_version)}
     # The shipped enquiry ladder (cases/processes/rules.toml): the resolution clock's breach,
@@ -132,6 +146,7 @@ def _setup_world() -> dict[str, Any]:
         "counties": counties,
         "staff": staff,
         "teller": staff[0],
+        "busy": busy,
         "head": head,
         "process": process,
         "states": states,
@@ -166,6 +181,9 @@ def _populate(world: dict[str, Any], count: int, t0: dt.datetime) -> None:
         "breach_clock": breach.clock_code,
         "age_level": age.pk,
         "age": dt.timedelta(hours=age.age_hours),
+        "busy": world["busy"].pk,
+        "busy_branch": world["busy"].branch_id,
+        "busy_cases": BUSY_CASES,
     }
     # g % 100: 0-3 open, 4-5 escalated, 6-7 waiting, 8-20 answered, the rest closed;
     # 2 and 5 breached (due in the past), the other unfinished ones due within 96 hours.
@@ -259,6 +277,17 @@ def _populate(world: dict[str, Any], count: int, t0: dt.datetime) -> None:
                 CASE WHEN c.next_due_at > %(t0)s THEN c.next_due_at END,
                 CASE WHEN c.opened_at + %(age)s > %(t0)s THEN c.opened_at + %(age)s END)
             FROM cases_case c WHERE {UNFINISHED_SQL}
+            """,
+            params,
+        )
+        # The busy teller's own queue: the county's latest unassigned unfinished cases, as
+        # many at either size.
+        cursor.execute(
+            f"""
+            UPDATE cases_case SET assignee_id = %(busy)s WHERE id IN (
+                SELECT c.id FROM cases_case c
+                WHERE c.branch_id = %(busy_branch)s AND c.assignee_id IS NULL AND {UNFINISHED_SQL}
+                ORDER BY c.id DESC LIMIT %(busy_cases)s)
             """,
             params,
         )
@@ -380,17 +409,17 @@ Operation = tuple[str, Callable[[], tuple[int, int]], Callable[[], tuple[int, in
 
 
 def _operations(world: dict[str, Any]) -> list[Operation]:
-    teller, head = world["teller"], world["head"]
+    teller, head, busy = world["teller"], world["head"], world["busy"]
     branch = teller.branch_id
     own_branch = f"c.branch_id = %s AND {UNFINISHED_SQL}"
     return [
         ("teller: own branch, open", _pd_queue(teller, "open"), _raw_queue(own_branch, [branch])),
         (
             "teller: my cases",
-            _pd_queue(teller, "mine"),
+            _pd_queue(busy, "mine"),
             _raw_queue(
                 f"c.branch_id = %s AND c.assignee_id = %s AND {UNFINISHED_SQL}",
-                [branch, teller.pk],
+                [busy.branch_id, busy.pk],
             ),
         ),
         ("head: company, open", _pd_queue(head, "open"), _raw_queue(UNFINISHED_SQL, [])),
@@ -504,6 +533,9 @@ def _raw_sweep(world: dict[str, Any], at: dt.datetime) -> tuple[float, dict[str,
         "breach_level": breach.pk,
         "age_level": age.pk,
         "age": dt.timedelta(hours=age.age_hours),
+        "busy": world["busy"].pk,
+        "busy_branch": world["busy"].branch_id,
+        "busy_cases": BUSY_CASES,
     }
     durations = []
     selected: dict[str, int] = {}

@@ -505,39 +505,54 @@ tests/cases/test_queues.py went from 13 and 11 to 11 and 10). The raw baseline w
 same page either (every case column but three joins, the count as a second statement); it now
 has the same columns, joins, `WHERE`, order, `LIMIT` and count.
 
-**What changed on 2026-12-02, and what it bought.** A profile of the API list (CPU time of
-200 requests at 10,000 cases) put a third of it in the session's save: the session was
+**The first change of 2026-12-02, and what it bought.** A profile of the API list (CPU time
+of 200 requests at 10,000 cases) put a third of it in the session's save: the session was
 written on every request to push its idle expiry back, a write and a commit per `GET`. It is
 now written when the last renewal is a minute old (`POLICYDESK_SESSION_RENEW_SECONDS`; an
 idle session ends between 29 and 30 minutes after the last request). Then: the user is read
 with its branch in one query (`org.backends.StaffBackend`; the time-zone middleware had read
 the branch on its own), and the role's second-factor rule comes with its scope and grants
-(`core.access`), so the API list runs 7 statements instead of 10 and the page 8 instead of
-11. Of what was left, a quarter was ninja's per-field attribute resolver validating the 50
-items (the list's output schemas are now plain pydantic models, a fifth of a millisecond for
-the page) and a fifth the five model instances per row: the rows are now read as values into
-small `QueueRow` objects (`cases/queue_rows.py`) with the attribute names the template reads.
-Measured in this run against the page of 2026-12-01 (same population, same method): API list
-p95 48.1 → 19.4 ms at 3,000,000 cases (6.95x → 3.75x the raw statement), pages 13.7-15.2 →
-9.5-10.0 ms (about 2.0x either way: the raw statement's p95 fell from 7 to 5 ms with the lower
-load, which shows how much of both p95s is waiting for a core).
+(`core.access`). Of what was left, a quarter was ninja's per-field attribute resolver
+validating the 50 items (the list's output schemas are now plain pydantic models) and a fifth
+the five model instances per row: the rows are now read as values into small `QueueRow`
+objects (`cases/queue_rows.py`) with the attribute names the template reads. Measured then
+(load 2.5-3.1, against the page of 2026-12-01): API list p95 48.1 → 19.4 ms at 3,000,000
+cases (6.95x → 3.75x the raw statement), pages 13.7-15.2 → 9.5-10.0 ms (about 2.0x).
 
-**Goals.** p95 at 3,000,000 ÷ p95 at 10,000 ≤ 1.2: met for the API (1.00x) and three pages
-(1.02-1.03x); *not met* for "my cases" in this run (1.23x; 1.06x on 2026-12-01), which is not
-the same page at both sizes: at 10,000 the teller holds 16 open cases (a 16-row page), at
-3,000,000 5,000 (50 rows), so the larger page builds three times the rows, a cost that shows
-now that the fixed part is smaller. p95 ≤ 2x the raw statement, at 3,000,000 (at 10,000 in
-brackets): met for the company's open page 1.98x (2.08x), at the limit for the own-branch
-page 2.00x (2.09x), *not met* for breached 2.11x (2.00x) and "my cases" 2.18x (2.85x).
-What is left over the raw statement is about 5 ms of fixed Python per page: the permission
-lookup's round trip, building and compiling the queryset (Django's SQL compiler is now the
-largest single share), 50 rows made from tuples. *Not met for the API* (3.75x): a request
-through the whole stack reads its session and its user (2 statements) and passes 16
-middlewares, routing and serialisation before and after the page; an authenticated `GET
-/api/v1/me`, which reads nothing else, takes about 4-6 ms on its own on this machine, which is
-already the raw page statement's time. Getting under 2x would take the request stack itself
-below the cost of one indexed statement (e.g. sessions in a shared cache instead of the
-database, which this project does not require of a deployment); that is not done.
+**The second change of 2026-12-02: statements compiled once per shape.** A CPU profile of
+the page on a quiet machine then put about two thirds of it in building and compiling the
+queryset (Django's `Query`, its joins, `SQLCompiler.as_sql`), and of the API list another
+third in the same work for the session and the user. `core/statements.py`
+(docs/decisions/0007-compiled-statements.md) keeps each of these reads an ORM queryset but
+compiles it once per shape (which filters are set, how many branches the user sees) with
+marker values, notes where the values go, and binds each call's values there; a shape is kept
+only when two sets of markers and the call's own values give the same SQL. The session store
+(`core/sessions.py`), the user (now with its role's scope, second-factor rule and grants as
+three more columns of the same row: one statement instead of two) and the queue page use it.
+The API list runs 3 statements in this benchmark (session, user, page; 4 with a verified
+second-factor device, as pinned in tests/cases/test_queues.py), the page 2 (the permission
+lookup the benchmark drops before each run, and the page). On a 30,000-case database, p50
+before → after: page 3.3 → 2.4 ms (raw 1.8), API list 6.3 → 4.5 ms, `GET /api/v1/me` 2.6 →
+1.5 ms. In the run below (load 0.6-1.3): pages 2.6-3.0 ms p95 at 3,000,000, 1.29-1.32x the
+raw statement; the API list 6.3 ms, 2.62x (2.42x in a run 15 minutes earlier, same code).
+
+**Goals.** p95 at 3,000,000 ÷ p95 at 10,000 ≤ 1.2: met for every page and the API
+(0.90-1.02x). "My cases" is now the same page at both sizes, a busy teller holding 60 open
+cases at either size (until this run it was a round-robin teller's 16-row page at 10,000
+against a 50-row page at 3,000,000, which the goal could not fairly compare: the raw
+statement itself grew 1.6x between those two pages). p95 ≤ 2x the raw statement at
+3,000,000: met for every page (1.29-1.32x; 1.31-1.50x at 10,000). *Not met for the API list*
+(2.62x; 2.70x at 10,000): with the page itself 0.6 ms over the raw statement, what is left is
+the request stack: the session and the user (two statements, about 0.25 ms each), 16
+middlewares, routing, ninja's validation and the JSON encoding of 50 items (about 0.4 ms
+together), and the test client's response parsing. Measured by hand on the 30,000-case
+database: the eleven middlewares other than session, authentication, second factor, session
+lifetime and branch time zone cost about 0.2-0.3 ms together; a garbage collector tuned for a
+server (`gc.freeze()` after start-up, a younger-generation threshold of 50,000) moved the p95
+by 0.3-0.5 ms, not consistently from run to run. Each of these is a fraction of a
+millisecond and the gap is about 1.5 ms at p95, so none was made: getting the API list under
+2x would take a request stack that costs less than the page's one indexed statement, and
+that is not done.
 
 **The sweep.** Before the change (measured on a separate 3,000,000-case load of the same
 population, load 9.7): row by row, per breached clock a locked `SELECT`, a save, the event and
@@ -553,21 +568,20 @@ open cases without a watch, 270 ms a run at this size, moved to `watches_reset`,
 or level change runs), the candidates' processes in one query, each process's levels once. What
 remains is per case that reaches a level, about 20 statements: its row lock, its applied levels
 and clocks, the `CaseEscalation`, the action, the case's save, the recipients, the notices, the
-timeline event, the audit record (advisory lock, hash chain) and the watch: 35-45 ms a case in
-this run (60-80 ms at load 8), so the sweep follows the number of cases that change, not the
-number open. The raw statement has no watches: it reads all 240,000 unfinished cases for the
-age level (an anti-join against the applied levels) and joins their resolution clocks for the
-breach level, about 0.5 s; with nothing due the sweep takes 9 ms, its 3 statements reading only
-index ranges of what is due. With work to do the sweep was 10-13x the raw selection on 2026-12-01,
-which only selects: that is the cost of applying about 160 levels one by one, each with its
-own event, notices and audit record, as the issue asks, not of finding them. In the run below
-(2026-12-02) it is 26-42x: the same statements per case (about 20), but 65-106 ms a case,
-measured while two other benchmarks bulk-loaded the same PostgreSQL server (every commit
-waited behind their WAL writes); the selection itself did not change. An earlier run the same day,
+timeline event, the audit record (advisory lock, hash chain) and the watch: 18-20 ms a case in
+this run on a quiet machine (60-80 ms at load 8), so the sweep follows the number of cases that
+change, not the number open. The raw statement has no watches: it reads all 240,000 unfinished
+cases for the age level (an anti-join against the applied levels) and joins their resolution
+clocks for the breach level, 0.2-0.3 s; with nothing due the sweep takes 9 ms, its 3 statements
+reading only index ranges of what is due. With work to do the sweep was 10-13x the raw
+selection on 2026-12-01, which only selects: that is the cost of applying about 160 levels one
+by one, each with its own event, notices and audit record, as the issue asks, not of finding
+them. In the run below it is 10-12x (2.9-3.2 s for 155-163 cases); in the morning's run of
+2026-12-02 it was 26-42x, 65-106 ms a case, while two other benchmarks bulk-loaded the same
+PostgreSQL server (every commit waited behind their WAL writes). An earlier run the same day,
 with the clock selection still ordered by id, took 532 ms with nothing due: PostgreSQL walked
 the primary key through all 480,000 clocks to fill its LIMIT; ordered by the partial index's
-moment (due or warning time) it is the 9 ms above.
-"""
+moment (due or warning time) it is the 9 ms above. """
 
 
 CUSTOMER_SEARCH_TEXT = """\
@@ -689,21 +703,24 @@ def _customer_search_parts(searches: list[Result]) -> list[str]:
 CASE_QUEUE_TEXT = """\
 ## case_queue: work queues and the clock sweep at 3,000,000 cases
 
-**Measured.** Two PostgreSQL databases loaded the same way by set-based SQL, then
-`VACUUM (ANALYZE)`: 10,000 cases and N (3,000,000 by default) cases with 5 timeline events
-each (15,000,000), in 20 county branches of 10 staff; 92 % of the cases finished (the
-years of history a live system keeps), 8 % unfinished (open, escalated, waiting; a quarter
-breached), a third of those assigned; two SLA clocks per unfinished case, due over the next
-96 hours; warnings, breaches and the enquiry ladder's levels passed before the load already
-recorded, and each unfinished case's escalation watch set, as the services leave them.
-Queues: the queue page's selector (`cases.selectors.case_queue`, with what
-`cases/queue.html` reads of each row) for a teller's own branch ("open", "my cases") and a
-head of service's company ("open", "breached"), and the API list (`GET /api/v1/cases`
-through the whole Django stack: session, user, second factor, permission lookups,
-serialisation). Each run starts with the user's cached permission lookups dropped, as a new
-request. Both databases are measured in the same process in ten alternating blocks, PolicyDesk
-and raw alternating within a block, so the load of this shared 2-core machine falls on
-both sizes and both columns alike; p95 over all runs.
+**Measured.** Two PostgreSQL databases loaded the same way by set-based SQL, then `VACUUM
+(ANALYZE)`: 10,000 cases and N (3,000,000 by default) cases with 5 timeline events each
+(15,000,000), in 20 county branches of 10 staff; 92 % of the cases finished (the years of
+history a live system keeps), 8 % unfinished (open, escalated, waiting; a quarter breached), a
+third of those assigned; two SLA clocks per unfinished case, due over the next 96 hours;
+warnings, breaches and the enquiry ladder's levels passed before the load already recorded, and
+each unfinished case's escalation watch set, as the services leave them. One busy teller of the
+first county holds that county's latest 60 unassigned unfinished cases at either size, so that
+"my cases" is the same page (50 rows, a count of 60) at both: a teller's workload does not grow
+with the company's history (until 2026-12-02 the page was a round-robin teller's, 16 open cases
+at 10,000 and 5,000 at 3,000,000). Queues: the queue page's selector
+(`cases.selectors.case_queue`, with what `cases/queue.html` reads of each row) for a teller's
+own branch ("open"), the busy teller's "my cases" and a head of service's company ("open",
+"breached"), and the API list (`GET /api/v1/cases` through the whole Django stack: session,
+user, second factor, permission lookups, serialisation). Each run starts with the user's cached
+permission lookups dropped, as a new request. Both databases are measured in the same process
+in ten alternating blocks, PolicyDesk and raw alternating within a block, so the load of this
+shared 2-core machine falls on both sizes and both columns alike; p95 over all runs.
 
 **Baseline.** The same page as one hand-written statement: the columns the selector reads,
 the same joins and `WHERE`, `ORDER BY id LIMIT 51`, and the same bounded count

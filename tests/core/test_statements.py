@@ -103,6 +103,31 @@ def test_a_constant_equal_to_a_marker_is_not_taken_for_a_value() -> None:
     assert statements.stats["compiled"] == 0 and statements.stats["untemplated"] == 1
 
 
+def test_one_odd_value_is_answered_alone_and_does_not_spoil_the_shape() -> None:
+    """A priority beyond the column's range is answered by the ORM without SQL (no row can
+    match); the shape is still compiled for the next, ordinary call."""
+    from policydesk.cases.models import Case
+
+    def by_priority(values: statements.Values) -> Any:
+        return Case.objects.filter(priority=values["priority"]).values("id")
+
+    # Beyond the column's range (PostgreSQL: smallint; SQLite: 64 bits, caught before SQL).
+    odd = connection.ops.integer_field_range("PositiveSmallIntegerField")[1] + 1
+    assert statements.values_rows("t.priority", {"priority": odd}, by_priority) == []
+    assert statements.stats["compiled"] == 0 and not statements._cache
+    assert statements.values_rows("t.priority", {"priority": 2}, by_priority) == []
+    assert statements.stats["compiled"] == 1
+    assert statements.values_rows("t.priority", {"priority": odd}, by_priority) == []
+
+
+def test_an_integer_beyond_64_bits_is_answered_by_the_orm() -> None:
+    factories.branch("north")
+    values: dict[str, statements.Value] = {"after": 2**70}
+    assert statements.values_rows("t.branches", values, _branches) == []
+    assert statements.values_rows("t.branches", {"after": 0}, _branches) != []
+    assert statements.values_rows("t.branches", values, _branches) == []  # shape cached now
+
+
 def test_values_must_be_scalars_of_a_known_kind() -> None:
     with pytest.raises(TypeError, match="'when' must be an aware datetime"):
         statements.values_rows("t.bad", {"when": dt.datetime(2026, 1, 1)}, _branches)  # noqa: DTZ001

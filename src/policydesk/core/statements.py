@@ -12,7 +12,8 @@ the SQL, converting the columns as the queryset would (`from_db_value`, SQLite's
 
 A shape is cached only when it is proven to template: it is compiled with two different sets
 of markers and once with the call's values, and all three must give the same SQL with the
-parameters in the same places. A value the ORM transforms before binding it (a `LIKE`
+parameters in the same places. A builder's SQL must depend on which values are set, never on
+what they are (the markers could not tell). A value the ORM transforms before binding it (a `LIKE`
 pattern, a JSON list, SQLite's dates as text) leaves no marker in the parameters, so that
 shape is compiled per call as before; so is a shape the ORM answers without SQL (an empty
 `IN`). The cache is per process and bounded.
@@ -42,10 +43,16 @@ _MARKER_DAY = (dt.datetime(1901, 1, 1, tzinfo=dt.UTC), dt.datetime(1902, 1, 1, t
 
 
 @dataclass(frozen=True, slots=True)
+class _Slot:
+    position: int  # in the parameters
+    value: int  # index of the scalar value
+
+
+@dataclass(frozen=True, slots=True)
 class _Template:
     sql: str
     params: tuple[Any, ...]  # the shape's constants, with None where a value goes
-    slots: tuple[tuple[int, int], ...]  # (parameter position, index of the scalar value)
+    slots: tuple[_Slot, ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
 
@@ -68,9 +75,10 @@ def values_rows(
         template = _cache.get(key)
         if template is not None:
             _cache.move_to_end(key)
-    if template is None:
+    if template is None and not any(_outside_int64(value) for value in scalars):
         template = _prepare(key, values, build, using)
-    if template is _UNTEMPLATED:
+    if template is None or template is _UNTEMPLATED or any(map(_outside_int64, scalars)):
+        # Compiled per call; an integer beyond 64 bits too: the ORM answers it without SQL.
         stats["untemplated"] += 1
         return list(build(values).using(using))
     stats["hits"] += 1
@@ -102,6 +110,10 @@ def _flatten(values: Values) -> tuple[list[Scalar], tuple[Any, ...]]:
             scalars.append(value)
             shape.append((key, type(value).__name__))
     return scalars, tuple(shape)
+
+
+def _outside_int64(value: Scalar) -> bool:
+    return isinstance(value, int) and not -(2**63) <= value < 2**63
 
 
 def _check(key: str, value: Any) -> None:
@@ -144,22 +156,36 @@ def _compile(queryset: QuerySet[Any, Any], using: str) -> tuple[str, tuple[Any, 
     return sql, tuple(params), compiler
 
 
-def _slots(params: tuple[Any, ...], markers: list[Scalar]) -> tuple[tuple[int, int], ...] | None:
+def _kind(value: Any) -> type | None:
+    """The scalar kind a parameter belongs to: the backend may wrap a value in a subclass of
+    it (psycopg's Int2 for a smallint column). A bound value is passed plain: compared with
+    the column, PostgreSQL reads it as a bigint, and a value beyond the column's range finds
+    no row where the wrapper would have failed to convert."""
+    for kind in (bool, int, str, dt.datetime):
+        if isinstance(value, kind):
+            return None if kind is bool else kind
+    return None
+
+
+def _slots(params: tuple[Any, ...], markers: list[Scalar]) -> tuple[_Slot, ...] | None:
     """Where each marker sits in the parameters; None when one of them is missing."""
     index = {(type(mark), mark): i for i, mark in enumerate(markers)}
-    slots = tuple(
-        (position, index[(type(param), param)])
-        for position, param in enumerate(params)
-        if isinstance(param, int | str | dt.datetime) and (type(param), param) in index
-    )
-    if {value for _, value in slots} != set(range(len(markers))):
+    slots = []
+    for position, param in enumerate(params):
+        kind = _kind(param)
+        if kind is None or (kind, param) not in index:
+            continue
+        slots.append(_Slot(position, index[(kind, param)]))
+    if {slot.value for slot in slots} != set(range(len(markers))):
         return None
-    return slots
+    return tuple(slots)
 
 
 def _prepare(key: Hashable, values: Values, build: Builder, using: str) -> Any:
     """Compile the shape with two sets of markers and with the call's values; a template only
-    when all three agree."""
+    when all three agree. What the markers show is the shape's and is kept; when only the
+    call's own values disagree (a value the ORM answers without SQL), nothing is kept and
+    this call is compiled on its own, so one odd value cannot spoil the shape."""
     scalars, _ = _flatten(values)
     try:
         compiled = []
@@ -167,15 +193,20 @@ def _prepare(key: Hashable, values: Values, build: Builder, using: str) -> Any:
             marked, markers = _marked(values, which)
             sql, params, compiler = _compile(build(marked), using)
             compiled.append((sql, params, _slots(params, markers), compiler))
-        real_sql, real_params, _ = _compile(build(values), using)
     except EmptyResultSet:
         return _store(key, _UNTEMPLATED)
     (sql, params, slots, compiler), (sql_b, _, slots_b, _) = compiled
-    if slots is None or slots != slots_b or sql != sql_b or sql != real_sql:
+    if slots is None or slots != slots_b or sql != sql_b:
         return _store(key, _UNTEMPLATED)
+    try:
+        real_sql, real_params, _ = _compile(build(values), using)
+    except EmptyResultSet:
+        return None
+    if sql != real_sql:
+        return None
     constants = list(params)
-    for position, _ in slots:
-        constants[position] = None
+    for slot in slots:
+        constants[slot.position] = None
     template = _Template(
         sql=sql,
         params=tuple(constants),
@@ -184,7 +215,7 @@ def _prepare(key: Hashable, values: Values, build: Builder, using: str) -> Any:
         converters=_converters(compiler),
     )
     if _bind(template, scalars) != list(real_params):
-        return _store(key, _UNTEMPLATED)
+        return None
     stats["compiled"] += 1
     return _store(key, template)
 
@@ -214,8 +245,8 @@ def _converters(compiler: Any) -> tuple[tuple[int, tuple[Any, ...], Any], ...]:
 
 def _bind(template: _Template, scalars: list[Scalar]) -> list[Any]:
     params = list(template.params)
-    for position, index in template.slots:
-        params[position] = scalars[index]
+    for slot in template.slots:
+        params[slot.position] = scalars[slot.value]
     return params
 
 
