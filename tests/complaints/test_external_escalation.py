@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from policydesk.cases.clocks import calendar_for
 from policydesk.complaints import services
 from policydesk.complaints.models import Complaint, ExternalEscalation
 from policydesk.core.errors import ConflictError, DomainError
@@ -191,7 +192,8 @@ def test_an_outcome_outside_filing_to_today_or_left_pending_is_refused(
 
 def test_the_detail_page_records_the_bodys_decision(world: World, sale: Sale) -> None:
     complaint = decided(world, sale)
-    today = timezone.localdate()
+    # The branch's own date (Asia/Shanghai), not the server's: from 16:00 UTC they differ.
+    today = calendar_for(complaint.case.branch).local_date(timezone.now())
     escalation = services.escalation_record(
         complaint=complaint, body="cn_regulator", filed_on=today, by=world.manager_a
     )

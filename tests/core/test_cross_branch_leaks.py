@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from policydesk.cases import services as case_services
 from policydesk.cases.attachments import case_attach
+from policydesk.cases.clocks import calendar_for
 from policydesk.cases.models import Case, CaseEvent, Process
 from policydesk.cases.process_services import processes_sync
 from policydesk.complaints.services import complaint_log, escalation_record
@@ -122,7 +123,8 @@ def branch_a_secrets(world: World) -> dict[str, str]:
     escalation_a = escalation_record(
         complaint=complaint_a,
         body="cn_regulator",
-        filed_on=timezone.localdate(),
+        # The branch's own date (Asia/Shanghai), not the server's: from 16:00 UTC they differ.
+        filed_on=calendar_for(world.branch_a).local_date(timezone.now()),
         reference=f"{SECRET}-ESC",
         by=world.head,
     )
