@@ -104,20 +104,35 @@ def test_a_constant_equal_to_a_marker_is_not_taken_for_a_value() -> None:
 
 
 def test_one_odd_value_is_answered_alone_and_does_not_spoil_the_shape() -> None:
-    """A priority beyond the column's range is answered by the ORM without SQL (no row can
-    match); the shape is still compiled for the next, ordinary call."""
+    """A priority beyond the column's range is answered by the ORM (PostgreSQL: no SQL, the
+    smallint cannot hold it; SQLite: beyond 64 bits); the shape still serves the next,
+    ordinary calls with one statement and nothing compiled."""
     from policydesk.cases.models import Case
 
     def by_priority(values: statements.Values) -> Any:
         return Case.objects.filter(priority=values["priority"]).values("id")
 
-    # Beyond the column's range (PostgreSQL: smallint; SQLite: 64 bits, caught before SQL).
     odd = connection.ops.integer_field_range("PositiveSmallIntegerField")[1] + 1
     assert statements.values_rows("t.priority", {"priority": odd}, by_priority) == []
-    assert statements.stats["compiled"] == 0 and not statements._cache
     assert statements.values_rows("t.priority", {"priority": 2}, by_priority) == []
-    assert statements.stats["compiled"] == 1
+    compiled = statements.stats["compiled"]
+    with CaptureQueriesContext(connection) as queries:
+        assert statements.values_rows("t.priority", {"priority": 3}, by_priority) == []
+    assert len(queries) == 1 and statements.stats["compiled"] == compiled == 1
     assert statements.values_rows("t.priority", {"priority": odd}, by_priority) == []
+
+
+def test_a_like_pattern_is_never_bound_unescaped() -> None:
+    """`iexact` is a LIKE on SQLite with `%`, `_` and `\\` escaped in the value: the markers
+    hold those characters, so the escaping shows and the shape is compiled per call."""
+    for code in ("north", "n_rth", "nxrth"):
+        factories.branch(code)
+
+    def like(values: statements.Values) -> Any:
+        return Branch.objects.filter(code__iexact=values["code"]).values("code")
+
+    assert statements.values_rows("t.iexact", {"code": "NORTH"}, like) == [{"code": "north"}]
+    assert statements.values_rows("t.iexact", {"code": "N_RTH"}, like) == [{"code": "n_rth"}]
 
 
 def test_an_integer_beyond_64_bits_is_answered_by_the_orm() -> None:
@@ -141,7 +156,7 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for size in range(1, 5):
         codes = tuple(f"c{i}" for i in range(size))
         statements.values_rows("t.branches", {"codes": codes}, _branches)
-    assert len(statements._cache) == 2
+    assert len(statements._cache["t.branches"]) == 2
 
 
 class TestBoundValuesAnswerAsTheOrm(HypothesisTestCase):
@@ -177,7 +192,10 @@ def test_the_session_store_reads_a_live_session_and_not_an_expired_one() -> None
     store.create()
     key = store.session_key
     assert SessionStore(key)["pd_note"] == "kept"
-    assert SessionStore(key)["pd_note"] == "kept"  # the second read is the bound statement
+    compiled = statements.stats["compiled"]
+    with CaptureQueriesContext(connection) as queries:
+        assert SessionStore(key)["pd_note"] == "kept"  # the bound statement, on both databases
+    assert len(queries) == 1 and statements.stats["compiled"] == compiled
     Session.objects.filter(session_key=key).update(
         expire_date=timezone.now() - dt.timedelta(seconds=1)
     )
@@ -202,6 +220,23 @@ def test_the_session_user_comes_with_its_branch_in_one_statement() -> None:
     assert backend.get_user(teller.pk + 1000) is None
     Staff.objects.filter(pk=teller.pk).update(is_active=False)
     assert backend.get_user(teller.pk) is None
+
+
+def test_the_users_grants_arrive_whole_as_the_matrix_reads_them() -> None:
+    """The grants come joined in one column of the user's row; an action with a space in it
+    (the admin's form accepts any text) stays one action, as `_load_matrix` reads it."""
+    from policydesk.core import access
+    from policydesk.org.models import RoleGrant
+
+    teller = factories.staff(branch_=factories.branch("north"))
+    RoleGrant.objects.create(role=teller.role, action="odd cases.view", granted=True)
+    user = StaffBackend().get_user(teller.pk)
+    assert user is not None
+    fresh = Staff.objects.get(pk=teller.pk)
+    access._load_matrix(fresh)
+    assert user._pd_actions == fresh._pd_actions and "odd cases.view" in user._pd_actions
+    assert "odd" not in user._pd_actions
+    assert (user._pd_scope, user._pd_needs_otp) == (fresh._pd_scope, fresh._pd_needs_otp)
 
 
 def test_a_user_without_a_branch_loads_with_none() -> None:

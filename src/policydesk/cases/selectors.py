@@ -1,7 +1,9 @@
 """Reads of cases, always for an acting user: queues, one case, its timeline.
 
-Every queryset here is scoped by `scope_to_user` (the case's branch), so a page or API
-operation cannot show a case of a branch the user may not see. Lists are keyset pages in
+Every queryset here is scoped by `scope_to_user` (the case's branch), or for the queue
+statement compiled once per shape by the same rule on the user's `visible_branch_ids`
+(`scope_to_branches`), so a page or API operation cannot show a case of a branch the user
+may not see. Lists are keyset pages in
 id order (oldest first, as a queue is worked) with bounded counts.
 """
 
@@ -38,6 +40,9 @@ from policydesk.core.pagination import (
 from . import queue_rows
 from .models import Case, CaseClock, CaseEvent, Process, StateCategory
 from .queue_rows import QueueRow
+
+# The page sizes the queue statement reads (at least the page asked for, plus one row).
+FETCH_SIZES = (10, 25, 50, 100, MAX_PAGE_SIZE)
 
 # Queue views: the lists a processor, a team lead and a manager work from.
 VIEWS: dict[str, Any] = {
@@ -183,9 +188,12 @@ def case_queue(
     view = view if view in VIEWS else "open"
     filters = filters or QueueFilters()
     limit = max(1, min(limit, MAX_PAGE_SIZE))
+    # The statement reads one of a few page sizes (its LIMIT is part of the SQL): a client's
+    # every `limit` from 1 to 200 would otherwise be a shape of its own.
+    fetch = next(size for size in FETCH_SIZES if size >= limit)
     inputs = _queue_inputs(user, view, filters, after, now)
     rows = statements.values_rows(
-        f"cases.queue:{view}:{limit}", inputs, partial(_queue_page, view, limit)
+        f"cases.queue:{view}:{fetch}", inputs, partial(_queue_page, view, fetch)
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -221,8 +229,9 @@ def _queue_inputs(
 
 def _queue_queryset(view: str, inputs: statements.Values) -> QuerySet[Case]:
     branches = inputs["branches"]
-    ids = cast(tuple[int, ...], branches) if isinstance(branches, tuple) else None
-    queryset = scope_to_branches(Case.objects.all(), ids)
+    if branches is not None and not isinstance(branches, tuple):
+        raise TypeError("the queue's branches are a tuple of ids, or None for the company")
+    queryset = scope_to_branches(Case.objects.all(), cast(tuple[int, ...] | None, branches))
     return _apply(queryset.filter(_view_filter(view, inputs)), inputs)
 
 

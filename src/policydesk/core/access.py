@@ -54,15 +54,25 @@ def _load_matrix(user: Any) -> None:
     user._pd_actions = frozenset(value for kind, value, _ in rows if kind == 1)
 
 
+# Between the joined actions: the ASCII unit separator, which no action name can hold.
+_SEPARATOR = "\x1f"
+
+
 class _Joined(Aggregate):
-    """Values joined by spaces: PostgreSQL's STRING_AGG, SQLite's GROUP_CONCAT."""
+    """Values joined by `_SEPARATOR`: PostgreSQL's STRING_AGG, SQLite's GROUP_CONCAT."""
 
     function = "STRING_AGG"
-    template = "%(function)s(%(expressions)s, ' ')"
+    template = "%(function)s(%(expressions)s, CHR(31))"
     output_field = TextField()
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+        return super().as_sql(
+            compiler,
+            connection,
+            function="GROUP_CONCAT",
+            template="%(function)s(%(expressions)s, CHAR(31))",
+            **extra,
+        )
 
 
 MATRIX_COLUMNS = ("pd_scope", "pd_needs_otp", "pd_actions")
@@ -95,7 +105,7 @@ def adopt_matrix(user: Any, scope: str | None, needs_otp: Any, actions: str | No
 
     user._pd_scope = scope or Scope.BRANCH
     user._pd_needs_otp = bool(needs_otp)
-    user._pd_actions = frozenset((actions or "").split())
+    user._pd_actions = frozenset(action for action in (actions or "").split(_SEPARATOR) if action)
 
 
 def requires_second_factor(user: Any) -> bool:

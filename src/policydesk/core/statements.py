@@ -10,13 +10,17 @@ queryset is built with marker values in their places, compiled, and each marker'
 in the parameters noted; a later call with the same shape puts its own values there and runs
 the SQL, converting the columns as the queryset would (`from_db_value`, SQLite's dates).
 
-A shape is cached only when it is proven to template: it is compiled with two different sets
-of markers and once with the call's values, and all three must give the same SQL with the
-parameters in the same places. A builder's SQL must depend on which values are set, never on
-what they are (the markers could not tell). A value the ORM transforms before binding it (a `LIKE`
-pattern, a JSON list, SQLite's dates as text) leaves no marker in the parameters, so that
+A shape is templated only when two different sets of markers give the same SQL with the
+markers in the same places, and it is used once a call's own values, compiled, give that SQL
+and those parameters too. A value the ORM rewrites before binding it leaves no marker in the
+parameters (the string markers hold `%`, `_` and a backslash, so a `LIKE` pattern or its
+escaping shows; a JSON list; SQLite's dates become text the same way a bound one does), so that
 shape is compiled per call as before; so is a shape the ORM answers without SQL (an empty
-`IN`). The cache is per process and bounded.
+`IN`). What a builder must respect: its SQL depends on which values are set, never on what
+they are, and it uses no range lookup (`gt`, `lt`) on a nullable integer column, which the ORM
+drops when the value lies beyond the column's range. The cache is per process, holds SQL text
+and the columns' expressions (no connection, no data), and is bounded per name, so one busy
+name cannot push out the session's or the user's.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ Value = Scalar | tuple[Scalar, ...] | bool | None
 Values = Mapping[str, Value]
 Builder = Callable[[Values], QuerySet[Any, dict[str, Any]]]
 
-MAX_SHAPES = 512
+MAX_SHAPES = 256  # per name
 _MARKER_INT = (29_000, 31_000)  # inside every integer column's range, smallint included
 _MARKER_DAY = (dt.datetime(1901, 1, 1, tzinfo=dt.UTC), dt.datetime(1902, 1, 1, tzinfo=dt.UTC))
 
@@ -46,6 +50,7 @@ _MARKER_DAY = (dt.datetime(1901, 1, 1, tzinfo=dt.UTC), dt.datetime(1902, 1, 1, t
 class _Slot:
     position: int  # in the parameters
     value: int  # index of the scalar value
+    adapted: bool  # the backend adapts it first (SQLite: a datetime as text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +59,12 @@ class _Template:
     params: tuple[Any, ...]  # the shape's constants, with None where a value goes
     slots: tuple[_Slot, ...]
     names: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+    converted: tuple[tuple[int, Any], ...]  # (column, expression) whose values are converted
+    verified: bool  # a call's own values have given the same SQL and parameters
 
 
 _UNTEMPLATED = object()  # a shape proven not to template: compiled per call
-_cache: OrderedDict[Hashable, Any] = OrderedDict()
+_cache: dict[str, OrderedDict[Hashable, Any]] = {}
 _lock = Lock()
 stats = {"hits": 0, "compiled": 0, "untemplated": 0}
 
@@ -70,15 +76,19 @@ def values_rows(
     shape. `values` holds the call's inputs: scalars (int, str, aware datetime) and tuples of
     them are bound; bools and None are part of the shape (a filter set or not)."""
     scalars, shape = _flatten(values)
-    key = (name, using, connections[using].vendor, shape)
+    key = (using, connections[using].vendor, shape)
     with _lock:
-        template = _cache.get(key)
+        shapes = _cache.setdefault(name, OrderedDict())
+        template = shapes.get(key)
         if template is not None:
-            _cache.move_to_end(key)
-    if template is None and not any(_outside_int64(value) for value in scalars):
-        template = _prepare(key, values, build, using)
-    if template is None or template is _UNTEMPLATED or any(map(_outside_int64, scalars)):
-        # Compiled per call; an integer beyond 64 bits too: the ORM answers it without SQL.
+            shapes.move_to_end(key)
+    if any(map(_outside_int64, scalars)):
+        template = _UNTEMPLATED  # beyond any column: the ORM decides what it matches
+    elif template is None:
+        template = _prepare(name, key, values, build, using)
+    if isinstance(template, _Template) and not template.verified:
+        template = _verify(name, key, template, values, scalars, build, using)
+    if not isinstance(template, _Template):
         stats["untemplated"] += 1
         return list(build(values).using(using))
     stats["hits"] += 1
@@ -133,7 +143,7 @@ def _marked(values: Values, which: int) -> tuple[dict[str, Value], list[Scalar]]
         if isinstance(value, int):
             mark = _MARKER_INT[which] + index
         elif isinstance(value, str):
-            mark = f"\ue000pd{which}-{index}\ue000"
+            mark = f"\ue000pd{which}-{index}%_\\\ue000"
         else:
             mark = _MARKER_DAY[which] + dt.timedelta(microseconds=index)
         markers.append(mark)
@@ -158,73 +168,105 @@ def _compile(queryset: QuerySet[Any, Any], using: str) -> tuple[str, tuple[Any, 
 
 def _kind(value: Any) -> type | None:
     """The scalar kind a parameter belongs to: the backend may wrap a value in a subclass of
-    it (psycopg's Int2 for a smallint column). A bound value is passed plain: compared with
-    the column, PostgreSQL reads it as a bigint, and a value beyond the column's range finds
-    no row where the wrapper would have failed to convert."""
+    it (psycopg's Int2 for a smallint column). A bound value is passed plain, which psycopg's
+    client-side binding writes as the same literal."""
     for kind in (bool, int, str, dt.datetime):
         if isinstance(value, kind):
             return None if kind is bool else kind
     return None
 
 
-def _slots(params: tuple[Any, ...], markers: list[Scalar]) -> tuple[_Slot, ...] | None:
-    """Where each marker sits in the parameters; None when one of them is missing."""
-    index = {(type(mark), mark): i for i, mark in enumerate(markers)}
+def _slots(params: tuple[Any, ...], markers: list[Scalar], ops: Any) -> tuple[_Slot, ...] | None:
+    """Where each marker sits in the parameters, as it is or as the backend adapts a datetime;
+    None when one of them is missing."""
+    index: dict[tuple[type, Any], tuple[int, bool]] = {}
+    for i, mark in enumerate(markers):
+        index[(type(mark), mark)] = (i, False)
+        if isinstance(mark, dt.datetime):
+            adapted = ops.adapt_datetimefield_value(mark)
+            if adapted != mark:
+                index[(type(adapted), adapted)] = (i, True)
     slots = []
     for position, param in enumerate(params):
         kind = _kind(param)
-        if kind is None or (kind, param) not in index:
-            continue
-        slots.append(_Slot(position, index[(kind, param)]))
+        if kind is not None and (kind, param) in index:
+            value, adapted = index[(kind, param)]
+            slots.append(_Slot(position, value, adapted))
     if {slot.value for slot in slots} != set(range(len(markers))):
         return None
     return tuple(slots)
 
 
-def _prepare(key: Hashable, values: Values, build: Builder, using: str) -> Any:
-    """Compile the shape with two sets of markers and with the call's values; a template only
-    when all three agree. What the markers show is the shape's and is kept; when only the
-    call's own values disagree (a value the ORM answers without SQL), nothing is kept and
-    this call is compiled on its own, so one odd value cannot spoil the shape."""
-    scalars, _ = _flatten(values)
+def _prepare(name: str, key: Hashable, values: Values, build: Builder, using: str) -> Any:
+    """Compile the shape with two sets of markers: a template (to be verified with a call's
+    own values) when both give the same SQL with the markers in the same places."""
+    ops = connections[using].ops
     try:
         compiled = []
         for which in (0, 1):
             marked, markers = _marked(values, which)
             sql, params, compiler = _compile(build(marked), using)
-            compiled.append((sql, params, _slots(params, markers), compiler))
+            compiled.append((sql, params, _slots(params, markers, ops), compiler))
     except EmptyResultSet:
-        return _store(key, _UNTEMPLATED)
+        return _store(name, key, _UNTEMPLATED)
     (sql, params, slots, compiler), (sql_b, _, slots_b, _) = compiled
-    if slots is None or slots != slots_b or sql != sql_b:
-        return _store(key, _UNTEMPLATED)
-    try:
-        real_sql, real_params, _ = _compile(build(values), using)
-    except EmptyResultSet:
-        return None
-    if sql != real_sql:
-        return None
+    fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+    if slots is None or slots != slots_b or sql != sql_b or compiler.has_composite_fields(fields):
+        return _store(name, key, _UNTEMPLATED)
     constants = list(params)
     for slot in slots:
         constants[slot.position] = None
-    template = _Template(
-        sql=sql,
-        params=tuple(constants),
-        slots=slots,
-        names=_names(compiler.query),
-        converters=_converters(compiler),
-    )
-    if _bind(template, scalars) != list(real_params):
-        return None
     stats["compiled"] += 1
-    return _store(key, template)
+    return _store(
+        name,
+        key,
+        _Template(
+            sql=sql,
+            params=tuple(constants),
+            slots=slots,
+            names=_names(compiler.query),
+            converted=tuple(
+                (position, expression)
+                for position, (_, expression) in compiler.get_converters(fields).items()
+            ),
+            verified=False,
+        ),
+    )
 
 
-def _store(key: Hashable, template: Any) -> Any:
+def _verify(
+    name: str,
+    key: Hashable,
+    template: _Template,
+    values: Values,
+    scalars: list[Scalar],
+    build: Builder,
+    using: str,
+) -> _Template | None:
+    """The template once the call's own values give its SQL and parameters; None (this call
+    compiled on its own, the template kept unverified) when they do not, so that one odd
+    value (beyond a column's range, answered without SQL) cannot spoil the shape."""
+    try:
+        sql, params, _ = _compile(build(values), using)
+    except EmptyResultSet:
+        return None
+    if sql != template.sql or _bind(template, scalars, using) != list(params):
+        return None
+    verified = _Template(**{**_fields(template), "verified": True})
+    return _store(name, key, verified)
+
+
+def _fields(template: _Template) -> dict[str, Any]:
+    return {name: getattr(template, name) for name in _Template.__slots__}
+
+
+def _store(name: str, key: Hashable, template: Any) -> Any:
     with _lock:
-        _cache[key] = template
-        while len(_cache) > MAX_SHAPES:
-            _cache.popitem(last=False)
+        shapes = _cache.setdefault(name, OrderedDict())
+        shapes[key] = template
+        shapes.move_to_end(key)
+        while len(shapes) > MAX_SHAPES:
+            shapes.popitem(last=False)
     return template
 
 
@@ -235,34 +277,40 @@ def _names(query: Any) -> tuple[str, ...]:
     return (*query.extra_select, *query.values_select, *query.annotation_select)
 
 
-def _converters(compiler: Any) -> tuple[tuple[int, tuple[Any, ...], Any], ...]:
-    fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-    return tuple(
-        (position, tuple(functions), expression)
-        for position, (functions, expression) in compiler.get_converters(fields).items()
-    )
-
-
-def _bind(template: _Template, scalars: list[Scalar]) -> list[Any]:
+def _bind(template: _Template, scalars: list[Scalar], using: str) -> list[Any]:
     params = list(template.params)
+    ops = connections[using].ops
     for slot in template.slots:
-        params[slot.position] = scalars[slot.value]
+        value = scalars[slot.value]
+        if slot.adapted and isinstance(value, dt.datetime):
+            params[slot.position] = ops.adapt_datetimefield_value(value)
+        else:
+            params[slot.position] = value
     return params
 
 
 def _run(template: _Template, scalars: list[Scalar], using: str) -> list[dict[str, Any]]:
     connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute(template.sql, _bind(template, scalars))
+        cursor.execute(template.sql, _bind(template, scalars, using))
         rows = cursor.fetchall()
     names = template.names
     width = len(names)
-    if not template.converters:
+    if not template.converted:
         return [dict(zip(names, row[:width], strict=True)) for row in rows]
+    # The converters of this thread's connection (they may read it, e.g. its time zone).
+    converters = [
+        (
+            position,
+            connection.ops.get_db_converters(expression) + expression.get_db_converters(connection),
+            expression,
+        )
+        for position, expression in template.converted
+    ]
     result = []
     for fetched in rows:
         row = list(fetched[:width])
-        for position, functions, expression in template.converters:
+        for position, functions, expression in converters:
             value = row[position]
             for function in functions:
                 value = function(value, expression, connection)
