@@ -533,16 +533,18 @@ The API list runs 3 statements in this benchmark (session, user, page; 4 with a 
 second-factor device, as pinned in tests/cases/test_queues.py), the page 2 (the permission
 lookup the benchmark drops before each run, and the page). On a 30,000-case database, p50
 before → after: page 3.3 → 2.4 ms (raw 1.8), API list 6.3 → 4.5 ms, `GET /api/v1/me` 2.6 →
-1.5 ms. In the run below (load 0.6-1.3): pages 2.6-3.0 ms p95 at 3,000,000, 1.29-1.32x the
-raw statement; the API list 6.3 ms, 2.62x (2.42x in a run 15 minutes earlier, same code).
+1.5 ms. In the run below (load 1.1, after a review of the module: a shape is used once a
+call's own values confirm it, converters resolved per connection, the queue's page sizes
+rounded to five): pages 2.7-3.1 ms p95 at 3,000,000, 1.33-1.38x the raw statement; the API
+list 5.8 ms, 2.52x (2.62x and 2.42x in two runs an hour earlier, before the review).
 
 **Goals.** p95 at 3,000,000 ÷ p95 at 10,000 ≤ 1.2: met for every page and the API
-(0.90-1.02x). "My cases" is now the same page at both sizes, a busy teller holding 60 open
+(0.97-1.13x). "My cases" is now the same page at both sizes, a busy teller holding 60 open
 cases at either size (until this run it was a round-robin teller's 16-row page at 10,000
 against a 50-row page at 3,000,000, which the goal could not fairly compare: the raw
 statement itself grew 1.6x between those two pages). p95 ≤ 2x the raw statement at
-3,000,000: met for every page (1.29-1.32x; 1.31-1.50x at 10,000). *Not met for the API list*
-(2.62x; 2.70x at 10,000): with the page itself 0.6 ms over the raw statement, what is left is
+3,000,000: met for every page (1.33-1.38x; 1.36-1.39x at 10,000). *Not met for the API list*
+(2.52x; 2.66x at 10,000): with the page itself 0.7 ms over the raw statement, what is left is
 the request stack: the session and the user (two statements, about 0.25 ms each), 16
 middlewares, routing, ninja's validation and the JSON encoding of 50 items (about 0.4 ms
 together), and the test client's response parsing. Measured by hand on the 30,000-case
@@ -568,7 +570,7 @@ open cases without a watch, 270 ms a run at this size, moved to `watches_reset`,
 or level change runs), the candidates' processes in one query, each process's levels once. What
 remains is per case that reaches a level, about 20 statements: its row lock, its applied levels
 and clocks, the `CaseEscalation`, the action, the case's save, the recipients, the notices, the
-timeline event, the audit record (advisory lock, hash chain) and the watch: 18-20 ms a case in
+timeline event, the audit record (advisory lock, hash chain) and the watch: 17-22 ms a case in
 this run on a quiet machine (60-80 ms at load 8), so the sweep follows the number of cases that
 change, not the number open. The raw statement has no watches: it reads all 240,000 unfinished
 cases for the age level (an anti-join against the applied levels) and joins their resolution
@@ -576,7 +578,7 @@ clocks for the breach level, 0.2-0.3 s; with nothing due the sweep takes 9 ms, i
 reading only index ranges of what is due. With work to do the sweep was 10-13x the raw
 selection on 2026-12-01, which only selects: that is the cost of applying about 160 levels one
 by one, each with its own event, notices and audit record, as the issue asks, not of finding
-them. In the run below it is 10-12x (2.9-3.2 s for 155-163 cases); in the morning's run of
+them. In the run below it is 12-16x (2.7-3.6 s for 155-163 cases); in the morning's run of
 2026-12-02 it was 26-42x, 65-106 ms a case, while two other benchmarks bulk-loaded the same
 PostgreSQL server (every commit waited behind their WAL writes). An earlier run the same day,
 with the clock selection still ordered by id, took 532 ms with nothing due: PostgreSQL walked
