@@ -24,10 +24,9 @@ with 10,000. Each holds:
   teller's workload does not grow with the company's history (the round-robin teller the
   page used to measure holds 16 open cases at 10,000 and 5,000 at 3,000,000).
 
-Queues (p95 over RUNS runs per size and operation): the queue page's selector
-(`case_queue` for a teller's own-branch "open", the busy teller's "my cases", a head of
-service's company-wide "open" and "breached") with what cases/queue.html reads of each row,
-and the
+Queues (p95 over RUNS runs per size and operation): the queue page's selector (`case_queue`
+for a teller's own-branch "open", the busy teller's "my cases", a head of service's
+company-wide "open" and "breached") with what cases/queue.html reads of each row, and the
 API list (`GET /api/v1/cases?view=open` through the whole Django stack: middleware, session,
 permission lookups, serialisation). The user's cached permission lookups are dropped before
 each run, as a new request would. The two databases are measured in alternating blocks in
@@ -533,9 +532,6 @@ def _raw_sweep(world: dict[str, Any], at: dt.datetime) -> tuple[float, dict[str,
         "breach_level": breach.pk,
         "age_level": age.pk,
         "age": dt.timedelta(hours=age.age_hours),
-        "busy": world["busy"].pk,
-        "busy_branch": world["busy"].branch_id,
-        "busy_cases": BUSY_CASES,
     }
     durations = []
     selected: dict[str, int] = {}

@@ -231,9 +231,9 @@ AXES_LOCKOUT_CALLABLE = "policydesk.org.views_auth.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# Idle time-out: the cookie lives this long after the last request.
 # Database sessions, read through a compiled statement (core/sessions.py).
 SESSION_ENGINE = "policydesk.core.sessions"
+# Idle time-out: the cookie lives this long after the last request.
 SESSION_COOKIE_AGE = env_int("POLICYDESK_SESSION_IDLE_MINUTES", 30) * 60
 # The idle expiry is renewed by org.middleware.SessionLifetimeMiddleware at most once per
 # POLICYDESK_SESSION_RENEW_SECONDS, not by a session write on every request.

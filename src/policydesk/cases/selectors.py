@@ -3,8 +3,8 @@
 Every queryset here is scoped by `scope_to_user` (the case's branch), or for the queue
 statement compiled once per shape by the same rule on the user's `visible_branch_ids`
 (`scope_to_branches`), so a page or API operation cannot show a case of a branch the user
-may not see. Lists are keyset pages in
-id order (oldest first, as a queue is worked) with bounded counts.
+may not see. Lists are keyset pages in id order (oldest first, as a queue is worked) with
+bounded counts.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def _view_filter(view: str, inputs: statements.Values) -> Q:
     return unfinished
 
 
-# QueueFilters field -> (input name, lookup); the inputs hold only the filters that are set.
+# QueueFilters field -> lookup; its input is "filter_<field>", None when the filter is not set.
 _FILTER_LOOKUPS = {
     "process": "process__code",
     "channel": "channel",

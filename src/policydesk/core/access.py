@@ -36,7 +36,7 @@ def _load_matrix(user: Any) -> None:
     They are read together because nearly every request needs all three: the second-factor
     middleware, `require` before the read, the scope inside it.
     """
-    from policydesk.org.models import RoleGrant, RoleScope, Scope
+    from policydesk.org.models import RoleGrant, RoleScope
 
     quote = connection.ops.quote_name
     sql = (
@@ -49,9 +49,22 @@ def _load_matrix(user: Any) -> None:
         cursor.execute(sql, [user.role, False, user.role, True])
         rows = cursor.fetchall()
     scope_row = next((row for row in rows if row[0] == 0), None)
-    user._pd_scope = (scope_row[1] if scope_row else None) or Scope.BRANCH
-    user._pd_needs_otp = bool(scope_row[2]) if scope_row else False
-    user._pd_actions = frozenset(value for kind, value, _ in rows if kind == 1)
+    _set_matrix(
+        user,
+        scope_row[1] if scope_row else None,
+        scope_row[2] if scope_row else False,
+        (value for kind, value, _ in rows if kind == 1),
+    )
+
+
+def _set_matrix(user: Any, scope: str | None, needs_otp: Any, actions: Iterable[str]) -> None:
+    """Where `require`, the scope and the second-factor middleware read the matrix from; a
+    role without a RoleScope row sees its own branch only."""
+    from policydesk.org.models import Scope
+
+    user._pd_scope = scope or Scope.BRANCH
+    user._pd_needs_otp = bool(needs_otp)
+    user._pd_actions = frozenset(actions)
 
 
 # Between the joined actions: the ASCII unit separator, which no action name can hold.
@@ -101,11 +114,9 @@ def matrix_columns(role_field: str = "role") -> dict[str, Subquery]:
 
 
 def adopt_matrix(user: Any, scope: str | None, needs_otp: Any, actions: str | None) -> None:
-    from policydesk.org.models import Scope
-
-    user._pd_scope = scope or Scope.BRANCH
-    user._pd_needs_otp = bool(needs_otp)
-    user._pd_actions = frozenset(action for action in (actions or "").split(_SEPARATOR) if action)
+    """The `matrix_columns` of a user's row, put where `_load_matrix` puts them."""
+    joined = (actions or "").split(_SEPARATOR)
+    _set_matrix(user, scope, needs_otp, (action for action in joined if action))
 
 
 def requires_second_factor(user: Any) -> bool:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from threading import Lock
 from typing import Any
 
@@ -252,12 +252,7 @@ def _verify(
         return None
     if sql != template.sql or _bind(template, scalars, using) != list(params):
         return None
-    verified = _Template(**{**_fields(template), "verified": True})
-    return _store(name, key, verified)
-
-
-def _fields(template: _Template) -> dict[str, Any]:
-    return {name: getattr(template, name) for name in _Template.__slots__}
+    return _store(name, key, replace(template, verified=True))
 
 
 def _store(name: str, key: Hashable, template: Any) -> Any:

@@ -9,7 +9,7 @@ asks for them next."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.backends import ModelBackend
 from django.db import DEFAULT_DB_ALIAS
@@ -27,7 +27,7 @@ _BRANCH_COLUMNS = tuple(f"branch__{name}" for name in _BRANCH)
 
 def _user_row(values: statements.Values) -> QuerySet[Any, dict[str, Any]]:
     return (
-        Staff._default_manager.filter(pk=int(values["pk"]))  # type: ignore[arg-type]
+        Staff._default_manager.filter(pk=cast(int, values["pk"]))
         .annotate(**matrix_columns())
         .values(*_STAFF, *_BRANCH_COLUMNS, *MATRIX_COLUMNS)
     )
