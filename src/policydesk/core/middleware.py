@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
 from .errors import NotVisible
@@ -67,3 +67,25 @@ class BranchTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class NulByteMiddleware:
+    """Drop NUL characters (`%00`) from the query parameters before any view reads them.
+
+    No stored text can hold NUL (PostgreSQL refuses it), so a filter value with one matched
+    nothing on SQLite and raised a database error (a 500) on PostgreSQL wherever a list takes
+    a text parameter. The value is otherwise schema-valid, so it is accepted without its NUL
+    characters rather than refused. The raw query string is checked first: a request without
+    `%00` costs nothing more."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned  # type: ignore[assignment]
+        return self.get_response(request)
