@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from policydesk.core.access import get_visible, require
 from policydesk.core.api_auth import actor_of
+from policydesk.core.api_json import json_response
 from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
 from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.idempotency import run_idempotent
@@ -269,13 +270,14 @@ def case_list(
         number=number[:32],
     )
     queue = selectors.case_queue(actor_of(request), view, filters=filters, after=after, limit=limit)
-    return {
+    page = {
         "view": queue.view,
         "items": [summary_out(row) for row in queue.page.items],
         "next_cursor": queue.page.next_cursor,
         "count": queue.count.value,
         "count_exceeds": queue.count.exceeds,
     }
+    return json_response(QueueOut, page)  # validated as ninja would, written by pydantic
 
 
 @router.post("/cases", response={201: CaseOut, **CREATE_ERRORS}, summary="Open a case")

@@ -7,6 +7,7 @@ from ninja.openapi.docs import Swagger
 
 from .api_auth import BearerToken, StaffSession
 from .api_errors import install_error_handlers
+from .api_json import PydanticRenderer
 
 
 def build_api() -> NinjaAPI:
@@ -34,6 +35,7 @@ def build_api() -> NinjaAPI:
             'an `Idempotency-Key` header. Errors are JSON `{"error": {"code", "message"}}`.'
         ),
         urls_namespace="api",
+        renderer=PydanticRenderer(),
         auth=[BearerToken(), StaffSession()],
         docs=Swagger(settings={"persistAuthorization": False}),
         docs_url="/docs",
