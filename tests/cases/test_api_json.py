@@ -80,28 +80,6 @@ def test_the_renderer_and_a_stored_replay_write_the_same_json(
     assert json.loads(rendered) == json.loads(model.model_dump_json())
 
 
-def test_an_idempotent_replay_answers_the_very_same_json(world: World, enquiry: Process) -> None:
-    client = signed_in(world.teller_a)
-    payload = {
-        "process": "enquiry",
-        "channel": "phone",
-        "branch_id": world.branch_a.pk,
-        "subject": "Premium due date",
-    }
-    first, again = (
-        client.post(
-            "/api/v1/cases",
-            payload,
-            content_type="application/json",
-            headers={"Idempotency-Key": "k"},
-        )
-        for _ in range(2)
-    )
-    assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
-    assert first["Content-Type"] == again["Content-Type"] == CONTENT_TYPE
-
-
 def test_the_case_list_writes_what_its_schema_validates(world: World, enquiry: Process) -> None:
     for subject in ("a", "b"):
         services.case_open(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policydesk.cases import services
 from policydesk.cases.models import Case, EventType, Process
+from policydesk.core.api_json import CONTENT_TYPE
 from tests.conftest import World, signed_in
 
 
@@ -63,6 +64,10 @@ def test_the_api_opens_a_case_once_per_idempotency_key(world: World, enquiry: Pr
     )
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
+    # The replay is the stored answer, written by the same JSON writer: the very same document
+    # (times with their microseconds both times, tests/cases/test_api_json.py).
+    assert first.json() == again.json()
+    assert first["Content-Type"] == again["Content-Type"] == CONTENT_TYPE
     assert Case.objects.count() == 1
     assert {clock["code"] for clock in first.json()["clocks"]} == {"first-response", "resolution"}
 
