@@ -28,7 +28,9 @@ Queues (p95 over RUNS runs per size and operation): the queue page's selector (`
 for a teller's own-branch "open", the busy teller's "my cases", a head of service's
 company-wide "open" and "breached") with what cases/queue.html reads of each row, and the
 API list (`GET /api/v1/cases?view=open` through the whole Django stack: middleware, session,
-permission lookups, serialisation). The user's cached permission lookups are dropped before
+permission lookups, serialisation), called as a WSGI server calls the application (an environ
+with the session cookie of a log-in, the body read and parsed, the response closed), not
+through Django's test client. The user's cached permission lookups are dropped before
 each run, as a new request would. The two databases are measured in alternating blocks in
 the same process, PolicyDesk and raw alternating inside a block, so the machine's load
 weighs on both sizes and both columns alike. Raw baseline: the same page as one bare
@@ -385,26 +387,94 @@ def _raw_queue(where: str, params: list[Any]) -> Callable[[], tuple[int, int]]:
     return run
 
 
-def _api(user: Any) -> Callable[[], tuple[int, int]]:
+def _api(
+    user: Any, where: str, params: list[Any]
+) -> tuple[Callable[[], tuple[int, int]], Callable[[], tuple[int, int]]]:
+    """GET /api/v1/cases?view=open as a WSGI server calls the application: one environ with
+    the session cookie, the body read, the response closed (Django's request_finished). Not
+    Django's test client, which adds work no server does (a copy of the request for its
+    signals, the cookie jar, the response's templates and context)."""
+    import json
+    import sys
+
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
     from django.test import Client
 
     client = Client()
     client.force_login(user)
     session = client.session
     session["pd_login_at"] = time.time()  # the absolute session lifetime starts at log-in
-    session.save()
+    session.save()  # log-in linked it to its user: the request reads both at once
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    application = WSGIHandler()
 
     def run() -> tuple[int, int]:
-        response = client.get("/api/v1/cases", {"view": "open"})
-        if response.status_code != 200:
-            raise RuntimeError(f"GET /api/v1/cases answered {response.status_code}")
-        body = response.json()
-        return len(body["items"]), int(body["count"])
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/api/v1/cases",
+            "QUERY_STRING": "view=open",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1:8000",
+            "HTTP_COOKIE": cookie,
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+        }
+        status: list[str] = []
+        response = application(environ, lambda line, headers: status.append(line))
+        try:
+            body = b"".join(response)
+        finally:
+            response.close()
+        if not status[0].startswith("200"):
+            raise RuntimeError(f"GET /api/v1/cases answered {status[0]}")
+        page = json.loads(body)
+        return len(page["items"]), int(page["count"])
+
+    return run, _raw_request(session.session_key or "", where, params)
+
+
+# The request's own SQL, written by hand: the session's row with its user, the branch and the
+# role's scope, second-factor rule and grants (through the log-in's link, in one statement as
+# PolicyDesk reads them), then the page.
+RAW_SESSION_USER = """
+SELECT d.session_data, u.id, u.password, u.is_active, u.role, u.branch_id, u.team_id,
+       b.timezone, b.path, r.scope, r.requires_second_factor,
+       (SELECT string_agg(g.action, chr(31)) FROM org_rolegrant g
+        WHERE g.role = u.role AND g.granted)
+FROM org_staffsession l
+JOIN django_session d ON d.session_key = l.session_key AND d.expire_date > now()
+JOIN org_staff u ON u.id = l.staff_id
+LEFT JOIN org_branch b ON b.id = u.branch_id
+LEFT JOIN org_rolescope r ON r.role = u.role
+WHERE l.session_key = %s
+"""
+
+
+def _raw_request(session_key: str, where: str, params: list[Any]) -> Callable[[], tuple[int, int]]:
+    """The API call's SQL as bare statements: the session with its user, then the page."""
+    from django.db import connection
+
+    page = _raw_queue(where, params)
+
+    def run() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(RAW_SESSION_USER, [session_key])
+            if not cursor.fetchall():
+                raise RuntimeError("the API session was not found")
+        return page()
 
     return run
 
 
-Operation = tuple[str, Callable[[], tuple[int, int]], Callable[[], tuple[int, int]]]
+Shaped = Callable[[], tuple[int, int]]
+# label, PolicyDesk, its raw baseline, and for the API the page's statement alone (reported
+# beside the goal's baseline).
+Operation = tuple[str, Shaped, Shaped, Shaped | None]
 
 
 def _operations(world: dict[str, Any]) -> list[Operation]:
@@ -412,7 +482,12 @@ def _operations(world: dict[str, Any]) -> list[Operation]:
     branch = teller.branch_id
     own_branch = f"c.branch_id = %s AND {UNFINISHED_SQL}"
     return [
-        ("teller: own branch, open", _pd_queue(teller, "open"), _raw_queue(own_branch, [branch])),
+        (
+            "teller: own branch, open",
+            _pd_queue(teller, "open"),
+            _raw_queue(own_branch, [branch]),
+            None,
+        ),
         (
             "teller: my cases",
             _pd_queue(busy, "mine"),
@@ -420,16 +495,18 @@ def _operations(world: dict[str, Any]) -> list[Operation]:
                 f"c.branch_id = %s AND c.assignee_id = %s AND {UNFINISHED_SQL}",
                 [busy.branch_id, busy.pk],
             ),
+            None,
         ),
-        ("head: company, open", _pd_queue(head, "open"), _raw_queue(UNFINISHED_SQL, [])),
+        ("head: company, open", _pd_queue(head, "open"), _raw_queue(UNFINISHED_SQL, []), None),
         (
             "head: company, breached",
             _pd_queue(head, "breached"),
             _raw_queue(f"c.is_breached AND {UNFINISHED_SQL}", []),
+            None,
         ),
         (
             "API GET /cases?view=open (teller)",
-            _api(teller),
+            *_api(teller, own_branch, [branch]),
             _raw_queue(own_branch, [branch]),
         ),
     ]
@@ -443,7 +520,7 @@ def _timed(fn: Callable[[], tuple[int, int]]) -> float:
 
 def _measure_queues(sizes: list[tuple[str, int, dict[str, Any]]], db: str) -> list[Result]:
     """Every operation on every database, in alternating blocks."""
-    times: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
+    times: dict[tuple[int, str], tuple[list[float], list[float], list[float]]] = {}
     shape: dict[tuple[int, str], tuple[tuple[int, int], tuple[int, int]]] = {}
     loads: list[float] = [os.getloadavg()[0]]
     operations: dict[int, list[Operation]] = {}
@@ -452,25 +529,36 @@ def _measure_queues(sizes: list[tuple[str, int, dict[str, Any]]], db: str) -> li
             _use(name)
             if size not in operations:
                 operations[size] = _operations(world)  # the API's session lives in this db
-            for label, pd, raw in operations[size]:
+            for label, pd, raw, bare in operations[size]:
                 pd_shape, raw_shape = pd(), raw()  # warm-up after the reconnection
-                if pd_shape != raw_shape:
+                if pd_shape != raw_shape or (bare is not None and bare() != pd_shape):
                     raise RuntimeError(f"{label} at {size}: {pd_shape} rows/count, raw {raw_shape}")
                 shape[(size, label)] = (pd_shape, raw_shape)
-                pd_times, raw_times = times.setdefault((size, label), ([], []))
+                pd_times, raw_times, bare_times = times.setdefault((size, label), ([], [], []))
                 for _ in range(RUNS_PER_BLOCK):
                     pd_times.append(_timed(pd))
                     raw_times.append(_timed(raw))
+                    if bare is not None:
+                        bare_times.append(_timed(bare))
         loads.append(os.getloadavg()[0])
         print(f"[case_queue/{db}] block {block + 1}/{BLOCKS}, load {loads[-1]:.1f}", flush=True)
     results = []
-    for (size, label), (pd_times, raw_times) in times.items():
+    for (size, label), (pd_times, raw_times, bare_times) in times.items():
         (rows, count), _ = shape[(size, label)]
         pd_p95 = statistics.quantiles(pd_times, n=20)[-1]
         raw_p95 = statistics.quantiles(raw_times, n=20)[-1]
+        bare = {}
+        if bare_times:
+            bare_p95 = statistics.quantiles(bare_times, n=20)[-1]
+            bare = {
+                "page_statement_p95": bare_p95,
+                "page_statement_p50": statistics.median(bare_times),
+                "ratio_to_page_statement": pd_p95 / bare_p95,
+            }
         print(
             f"[case_queue/{db}] {size:>9,} {label}: p95 {pd_p95 * 1e3:.2f} ms vs raw "
-            f"{raw_p95 * 1e3:.2f} ms ({rows} rows, count {count})",
+            f"{raw_p95 * 1e3:.2f} ms ({rows} rows, count {count})"
+            + (f"; page statement alone {bare['page_statement_p95'] * 1e3:.2f} ms" if bare else ""),
             flush=True,
         )
         results.append(
@@ -481,8 +569,14 @@ def _measure_queues(sizes: list[tuple[str, int, dict[str, Any]]], db: str) -> li
                 n=size,
                 policydesk_s=pd_p95,
                 raw_s=raw_p95,
-                baseline="the same page as one SELECT … ORDER BY id LIMIT 51, bounded COUNT "
-                "inside (p95)",
+                baseline=(
+                    "the request's SQL by hand: the session with its user and role in one "
+                    "SELECT, then the page as one SELECT … ORDER BY id LIMIT 51, bounded COUNT "
+                    "inside (p95)"
+                    if bare
+                    else "the same page as one SELECT … ORDER BY id LIMIT 51, bounded COUNT "
+                    "inside (p95)"
+                ),
                 notes={
                     "statistic": "p95",
                     "runs": len(pd_times),
@@ -491,6 +585,7 @@ def _measure_queues(sizes: list[tuple[str, int, dict[str, Any]]], db: str) -> li
                     "rows": rows,
                     "count": count,
                     "load_1min": [round(min(loads), 1), round(max(loads), 1)],
+                    **bare,
                 },
             )
         )

@@ -128,7 +128,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "policydesk.core.middleware.RequestContextMiddleware",
     "policydesk.core.middleware.NulByteMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "policydesk.org.session_user.SessionUserMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -232,8 +232,9 @@ AXES_LOCKOUT_CALLABLE = "policydesk.org.views_auth.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# Database sessions, read through a compiled statement (core/sessions.py).
-SESSION_ENGINE = "policydesk.core.sessions"
+# Database sessions, read through a compiled statement (core/sessions.py); inside a request
+# the session's user comes in the same statement (org/session_user.py).
+SESSION_ENGINE = "policydesk.org.session_user"
 # Idle time-out: the cookie lives this long after the last request.
 SESSION_COOKIE_AGE = env_int("POLICYDESK_SESSION_IDLE_MINUTES", 30) * 60
 # The idle expiry is renewed by org.middleware.SessionLifetimeMiddleware at most once per

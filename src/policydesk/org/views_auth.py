@@ -27,7 +27,6 @@ from policydesk.core.audit import audit_record
 from .middleware import LOGIN_AT_KEY, RENEWED_AT_KEY
 from .models import Staff
 from .second_factor import confirmed_device, needs_second_factor, pending_device
-from .services import staff_session_register
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -75,12 +74,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user)
             request.session[LOGIN_AT_KEY] = request.session[RENEWED_AT_KEY] = time.time()
-            request.session.save()
-            staff_session_register(
-                staff=user,
-                session_key=request.session.session_key or "",
-                client_address=request.META.get("REMOTE_ADDR", ""),
-            )
+            request.session.save()  # login() linked the session to its user (org.apps)
             audit_record(action="auth.login", actor=user, target=user)
             response: HttpResponse
             if needs_second_factor(user):
