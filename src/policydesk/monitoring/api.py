@@ -9,12 +9,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import BeforeValidator
 
 from policydesk.core.access import require
 from policydesk.core.api_auth import actor_of
 from policydesk.core.api_schemas import CREATE_ERRORS, ERRORS, Id, as_json
+from policydesk.core.errors import DomainError
 from policydesk.core.idempotency import run_idempotent
 
 from . import kpis, selectors, services
@@ -256,6 +258,8 @@ class EndedOut(Schema):
     status: str
     reason: str
     policies: int
+    exposed: int  # policies live now or ended in the year: the rates' denominator
+    percent: Decimal | None
 
 
 class MonitoringKpisOut(Schema):
@@ -361,19 +365,24 @@ def run_out(run: MonitoringRun) -> dict[str, Any]:
 def work_item_list(
     request: HttpRequest,
     owner: Literal["me", "unassigned", ""] = "",
+    owner_id: Id | None = None,
     rule: RuleCode | None = None,
     status: Literal["open", "done"] = "open",
     due_before: DayParam | None = None,
     customer_id: Id | None = None,
+    order: Literal["priority", "due"] = "priority",
     after: Annotated[str, Field(max_length=40)] = "",
     limit: Annotated[int, Field(ge=1, le=200)] = 50,
 ) -> Any:
+    """`owner_id` names one relationship manager's worklist (it wins over `owner`);
+    `order=due` puts the earliest due first (the cursor follows the order)."""
     filters = selectors.WorklistFilters(
-        owner=owner,
+        owner=str(owner_id) if owner_id is not None else owner,
         rule=rule or "",
         status=status,
         due_before=due_before,
         customer_id=customer_id,
+        order=order,
     )
     page = selectors.worklist(actor_of(request), filters=filters, after=after or None, limit=limit)
     return {
@@ -405,6 +414,57 @@ def work_item_close(request: HttpRequest, work_item_id: Id, payload: CloseIn) ->
     return item_out(
         services.work_item_close(item=item, outcome=payload.outcome, note=payload.note, by=actor)
     )
+
+
+class AssignIn(Schema):
+    owner_id: Id
+
+
+@router.post(
+    "/monitoring/work-items/{work_item_id}/assign",
+    response={200: WorkItemOut, **CREATE_ERRORS},
+    summary="Give a work item to a relationship manager of its branch",
+)
+def work_item_assign(request: HttpRequest, work_item_id: Id, payload: AssignIn) -> Any:
+    actor = actor_of(request)
+    require(actor, "monitoring.work")
+    item = selectors.work_item_get(actor, work_item_id)
+    owner = next((m for m in selectors.worklist_owners(actor) if m.pk == payload.owner_id), None)
+    if owner is None:
+        raise DomainError(_("Choose a relationship manager."), field="owner_id")
+    return item_out(services.work_item_assign(item=item, owner=owner, by=actor))
+
+
+class ContactDueOut(Schema):
+    customer_id: int
+    customer_name: str
+    segment: str
+    due_on: dt.date
+    why: Literal["agreed", "schedule", "never"]
+    last_contact_at: dt.datetime | None
+    last_channel: str | None
+
+
+@router.get(
+    "/monitoring/contacts-due",
+    response={200: list[ContactDueOut], **ERRORS},
+    summary="Customers to contact: agreed next contacts come, segment schedules run out",
+)
+def contacts_due_list(
+    request: HttpRequest, limit: Annotated[int, Field(ge=1, le=500)] = 100
+) -> Any:
+    return [
+        {
+            "customer_id": row.customer.pk,
+            "customer_name": row.customer.name,
+            "segment": row.customer.segment,
+            "due_on": row.due_on,
+            "why": row.why,
+            "last_contact_at": row.last_contact.contacted_at if row.last_contact else None,
+            "last_channel": row.last_contact.channel if row.last_contact else None,
+        }
+        for row in selectors.contacts_due(actor_of(request), limit=limit)
+    ]
 
 
 @router.post(
@@ -633,8 +693,14 @@ def monitoring_kpis(request: HttpRequest) -> Any:
             for r in result.rates
         ],
         "ended_by_reason": [
-            {"status": s, "reason": reason, "policies": n}
-            for s, reason, n in result.ended_by_reason
+            {
+                "status": e.status,
+                "reason": e.reason,
+                "policies": e.numerator,
+                "exposed": e.denominator,
+                "percent": e.percent,
+            }
+            for e in result.ended_by_reason
         ],
         "live_policies": result.live_policies,
     }

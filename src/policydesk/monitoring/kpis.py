@@ -41,11 +41,21 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class EndedRate(Rate):
+    """Lapses or surrenders of one reason over the year, as a share of the policies exposed
+    (live now, or ended in the year): the same denominator as the overall rates, so the
+    reasons of one status add up to its rate."""
+
+    status: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Kpis:
     since: dt.date
     until: dt.date
     rates: list[Rate]
-    ended_by_reason: list[tuple[str, str, int]]  # (status, reason, policies)
+    ended_by_reason: list[EndedRate]  # the 20 largest, by status then policies
     live_policies: int
 
 
@@ -128,28 +138,32 @@ def monitoring_kpis(user: Any, *, as_of: dt.date | None = None) -> Kpis:
     live = _scoped(
         Policy.objects.filter(status__in=("in_force", "in_grace", "reinstated")), user, "branch"
     ).count()
-    ended = (
-        _scoped(
-            PolicyStatusChange.objects.filter(
-                to_status__in=("lapsed", "surrendered"), changed_on__gt=since, changed_on__lte=as_of
-            ),
-            user,
-            "policy__branch",
-        )
-        .values("to_status", "reason")
-        .annotate(n=Count("id"))
-        .order_by("to_status", "-n")[:20]
+    ended_in_year = _scoped(
+        PolicyStatusChange.objects.filter(
+            to_status__in=("lapsed", "surrendered"), changed_on__gt=since, changed_on__lte=as_of
+        ),
+        user,
+        "policy__branch",
     )
-    lapsed = sum(row["n"] for row in ended if row["to_status"] == "lapsed")
-    surrendered = sum(row["n"] for row in ended if row["to_status"] == "surrendered")
+    totals = ended_in_year.aggregate(
+        lapsed=Count("id", filter=Q(to_status="lapsed")),
+        surrendered=Count("id", filter=Q(to_status="surrendered")),
+    )
+    lapsed, surrendered = totals["lapsed"], totals["surrendered"]
+    exposed = live + lapsed + surrendered
+    ended = (
+        ended_in_year.values("to_status", "reason")
+        .annotate(n=Count("id"))
+        .order_by("to_status", "-n", "reason")[:20]
+    )
     rates = [
         Rate("renewal_auto_debit_success", renewal_totals["ok"], renewal_totals["n"]),
         Rate("first_premium_auto_debit", first_totals["auto"], first_totals["n"]),
         Rate("survival_benefit_transfer", survival_totals["transfer"], survival_totals["n"]),
         _persistency(user, as_of, 13),
         _persistency(user, as_of, 25),
-        Rate("lapse_rate", lapsed, live + lapsed + surrendered),
-        Rate("surrender_rate", surrendered, live + lapsed + surrendered),
+        Rate("lapse_rate", lapsed, exposed),
+        Rate("surrender_rate", surrendered, exposed),
         Rate("monthly_to_annual", conversion["ok"], conversion["n"]),
         Rate("items_on_time", closed["on_time"], closed["by_people"]),
         Rate("items_closed_automatically", closed["n"] - closed["by_people"], closed["n"]),
@@ -158,6 +172,15 @@ def monitoring_kpis(user: Any, *, as_of: dt.date | None = None) -> Kpis:
         since=since,
         until=as_of,
         rates=rates,
-        ended_by_reason=[(row["to_status"], row["reason"] or "—", row["n"]) for row in ended],
+        ended_by_reason=[
+            EndedRate(
+                f"{row['to_status']}_rate",
+                row["n"],
+                exposed,
+                status=row["to_status"],
+                reason=row["reason"] or "—",
+            )
+            for row in ended
+        ],
         live_policies=live,
     )

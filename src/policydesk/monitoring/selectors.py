@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from policydesk.core.access import get_visible, require, scope_to_user
 from policydesk.core.pagination import BoundedCount, bounded_count
 from policydesk.customers.models import Customer
+from policydesk.org.models import Staff
 
 from . import risk
 from .models import (
@@ -28,13 +29,17 @@ from .needs import segment_assumptions
 PAGE_SIZE = 50
 
 
+ORDERS = ("priority", "due")
+
+
 @dataclass(frozen=True)
 class WorklistFilters:
-    owner: str = ""  # "me", "unassigned" or "" (all)
+    owner: str = ""  # "me", "unassigned", "" (all) or a relationship manager's id
     rule: str = ""
     status: str = ItemStatus.OPEN
     due_before: dt.date | None = None
     customer_id: int | None = None
+    order: str = "priority"  # highest priority first, or the earliest due first
 
 
 @dataclass
@@ -45,12 +50,14 @@ class Worklist:
     filters: WorklistFilters = field(default_factory=WorklistFilters)
 
 
-def _cursor(value: str | None) -> tuple[int, int] | None:
+def _cursor(value: str | None, order: str) -> tuple[Any, int] | None:
+    """The keyset position of a page: (priority, id) or (due date, id)."""
     if not value:
         return None
-    priority, _, item_id = value.partition(".")
+    first, _, item_id = value.rpartition(".")
     try:
-        return int(priority), int(item_id)
+        key: Any = dt.date.fromisoformat(first) if order == "due" else int(first)
+        return key, int(item_id)
     except ValueError:
         return None
 
@@ -63,8 +70,9 @@ def work_items(user: Any) -> QuerySet[WorkItem]:
 def worklist(
     user: Any, *, filters: WorklistFilters, after: str | None = None, limit: int = PAGE_SIZE
 ) -> Worklist:
-    """A page of work items, highest priority first, then the earliest due; keyset on
-    (priority, id) so a page costs the same deep in the list."""
+    """A page of work items, highest priority first (or the earliest due first), by owner,
+    rule, status and due date; keyset on (priority, id) or (due date, id), so a page costs
+    the same deep in the list."""
     items = work_items(user)
     if filters.status:
         items = items.filter(status=filters.status)
@@ -72,6 +80,8 @@ def worklist(
         items = items.filter(owner=user)
     elif filters.owner == "unassigned":
         items = items.filter(owner__isnull=True)
+    elif filters.owner.isdigit():
+        items = items.filter(owner_id=int(filters.owner))
     if filters.rule:
         items = items.filter(rule=filters.rule)
     if filters.due_before:
@@ -79,20 +89,38 @@ def worklist(
     if filters.customer_id:
         items = items.filter(customer_id=filters.customer_id)
     count = bounded_count(items)
-    position = _cursor(after)
+    by_due = filters.order == "due"
+    position = _cursor(after, filters.order)
     if position is not None:
-        priority, item_id = position
-        items = items.filter(Q(priority__lt=priority) | Q(priority=priority, id__gt=item_id))
+        key, item_id = position
+        if by_due:
+            items = items.filter(Q(due_on__gt=key) | Q(due_on=key, id__gt=item_id))
+        else:
+            items = items.filter(Q(priority__lt=key) | Q(priority=key, id__gt=item_id))
     limit = max(1, min(limit, 200))
+    ordering = ("due_on", "id") if by_due else ("-priority", "id")
     rows = list(
-        items.select_related("customer", "policy", "owner", "branch").order_by("-priority", "id")[
+        items.select_related("customer", "policy", "owner", "branch").order_by(*ordering)[
             : limit + 1
         ]
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = f"{rows[-1].priority}.{rows[-1].pk}" if more and rows else None
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = f"{last.due_on.isoformat() if by_due else last.priority}.{last.pk}"
     return Worklist(items=rows, next_cursor=cursor, count=count, filters=filters)
+
+
+def worklist_owners(user: Any) -> list[Staff]:
+    """The relationship managers of the user's branches, whose worklists the user may open
+    and to whom an item may be assigned (active accounts, by name)."""
+    from policydesk.org.models import Role
+
+    require(user, "monitoring.view")
+    managers = Staff.objects.filter(role=Role.RELATIONSHIP_MANAGER, is_active=True)
+    return list(scope_to_user(managers, user).order_by("display_name", "username", "id")[:500])
 
 
 def work_item_get(user: Any, item_id: int) -> WorkItem:
@@ -141,31 +169,63 @@ def review_get(user: Any, review_id: int) -> AccountReview:
 class ContactDue:
     customer: Customer
     last_contact: Communication | None
-    due_on: dt.date
+    due_on: dt.date  # the agreed next contact, or the segment's schedule from the last one
+    why: str  # "agreed" (the log's next contact date), "schedule" or "never" (no contact yet)
+
+
+LIVE_STATUSES = ("in_force", "in_grace", "reinstated")
 
 
 def contacts_due(user: Any, *, as_of: dt.date | None = None, limit: int = 100) -> list[ContactDue]:
-    """Customers whose agreed next contact date has come (the latest log entry says when)."""
+    """Customers holding a live policy whom someone should contact by `as_of`: the next
+    contact agreed in their latest log entry has come, or, with none agreed, their segment's
+    schedule (segments.toml `contact_every_days`) has run out since the last contact, or they
+    were never contacted. Longest without contact first; one statement for the page and one
+    for its log entries."""
+    from policydesk.policies.models import Policy
+
     require(user, "monitoring.view")
     as_of = as_of or timezone.localdate()
-    rows = (
-        scope_to_user(Communication.objects.filter(next_contact_on__lte=as_of), user)
-        .select_related("customer")
-        .order_by("next_contact_on", "id")
+    latest = Communication.objects.filter(customer=OuterRef("pk")).order_by("-contacted_at", "-id")
+    schedule = {
+        name: a.contact_every_days
+        for name, a in segment_assumptions().items()
+        if a.contact_every_days > 0
+    }
+    run_out = Q(pd_last_at__isnull=True) | Q(pd_last_at__date__lt=as_of)  # no contact today
+    by_schedule = Q(pk__in=[])
+    for segment, days in schedule.items():
+        cutoff = as_of - dt.timedelta(days=days)
+        by_schedule |= Q(segment=segment) & (
+            Q(pd_last_at__isnull=True) | Q(pd_last_at__date__lte=cutoff)
+        )
+    customers = (
+        scope_to_user(Customer.objects.all(), user)
+        .filter(
+            Exists(Policy.objects.filter(policyholder=OuterRef("pk"), status__in=LIVE_STATUSES))
+        )
+        .annotate(
+            pd_last_id=Subquery(latest.values("id")[:1]),
+            pd_last_at=Subquery(latest.values("contacted_at")[:1]),
+            pd_next_on=Subquery(latest.values("next_contact_on")[:1]),
+        )
+        .filter(Q(pd_next_on__lte=as_of) | (Q(pd_next_on__isnull=True) & by_schedule & run_out))
+        .select_related("branch")
+        .order_by(F("pd_last_at").asc(nulls_first=True), "id")[: max(1, min(limit, 500))]
     )
-    seen: set[int] = set()
+    rows = list(customers)
+    contacts = Communication.objects.in_bulk([c.pd_last_id for c in rows if c.pd_last_id])
     due: list[ContactDue] = []
-    for record in rows[: limit * 3]:
-        if record.customer_id in seen:
-            continue
-        seen.add(record.customer_id)
-        newer = Communication.objects.filter(
-            customer_id=record.customer_id, contacted_at__gt=record.contacted_at
-        ).exists()
-        if not newer and record.next_contact_on is not None:
-            due.append(ContactDue(record.customer, record, record.next_contact_on))
-        if len(due) >= limit:
-            break
+    for customer in rows:
+        last = contacts.get(customer.pd_last_id) if customer.pd_last_id else None
+        if customer.pd_next_on is not None:
+            due.append(ContactDue(customer, last, customer.pd_next_on, "agreed"))
+        elif last is None:
+            due.append(ContactDue(customer, None, as_of, "never"))
+        else:
+            every = dt.timedelta(days=schedule[customer.segment])
+            day = timezone.localdate(last.contacted_at) + every
+            due.append(ContactDue(customer, last, day, "schedule"))
     return due
 
 

@@ -23,6 +23,7 @@ from policydesk.core.errors import DomainError
 from policydesk.core.htmx import is_htmx
 from policydesk.customers.identity import masked
 from policydesk.org.models import Staff
+from policydesk.policies.models import PolicyStatus
 
 from . import kpis, needs, pdf, selectors, services
 from .models import (
@@ -87,11 +88,13 @@ def _show_errors(request: HttpRequest, error: DomainError) -> None:
 def worklist(request: HttpRequest) -> HttpResponse:
     """Open work items of the visible branches: mine, unassigned or all, by rule and due."""
     get = request.GET
+    owner = get.get("owner", "me" if can(request.user, "monitoring.work") else "")[:12]
     filters = selectors.WorklistFilters(
-        owner=get.get("owner", "me" if can(request.user, "monitoring.work") else "")[:12],
+        owner=owner if owner in ("", "me", "unassigned") or owner.isdigit() else "",
         rule=get.get("rule", "")[:24] if get.get("rule", "") in Rule.values else "",
         status="done" if get.get("status") == "done" else "open",
         due_before=parse_date(get.get("due_before", "") or "") or None,
+        order="due" if get.get("order") == "due" else "priority",
     )
     page = selectors.worklist(request.user, filters=filters, after=get.get("after") or None)
     query = get.copy()
@@ -112,6 +115,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "rules": Rule.choices,
+            "owners": selectors.worklist_owners(request.user),
             "query": query.urlencode(),
             "can_run": can(request.user, "monitoring.run"),
         },
@@ -136,6 +140,9 @@ def item_detail(request: HttpRequest, work_item_id: int) -> HttpResponse:
             "channels": ContactChannel.choices,
             "contact_outcomes": ContactOutcome.choices,
             "can_work": can(request.user, "monitoring.work") and item.status == "open",
+            "owners": [
+                m for m in selectors.worklist_owners(request.user) if m.branch_id == item.branch_id
+            ],
             "offers_servicing": services.servicing_can_open(item),
         },
     )
@@ -167,6 +174,18 @@ def item_act(request: HttpRequest, work_item_id: int) -> HttpResponse:
                 work_item=item,
                 by=by,
             )
+        elif action == "assign":
+            owner = next(
+                (
+                    m
+                    for m in selectors.worklist_owners(request.user)
+                    if str(m.pk) == request.POST.get("owner", "")
+                ),
+                None,
+            )
+            if owner is None:
+                raise DomainError(_("Choose a relationship manager."), field="owner")
+            services.work_item_assign(item=item, owner=owner, by=by)
         else:
             raise DomainError(_("Choose what to do."), field="action")
     except DomainError as error:
@@ -418,9 +437,20 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
     )
     ended_chart = (
         bar_chart(
-            title=_("Lapses and surrenders by reason"),
-            categories=[f"{status}: {reason}" for status, reason, _n in result.ended_by_reason],
-            series=[(_("Policies"), [n for _s, _r, n in result.ended_by_reason])],
+            title=_("Lapse and surrender rates by reason, last 12 months"),
+            categories=[
+                f"{PolicyStatus(e.status).label}: {e.reason}" for e in result.ended_by_reason
+            ],
+            series=[
+                (
+                    _("Percent of policies exposed"),
+                    [
+                        float(e.percent) if e.percent is not None else None
+                        for e in result.ended_by_reason
+                    ],
+                )
+            ],
+            unit="%",
             horizontal=True,
         )
         if result.ended_by_reason
