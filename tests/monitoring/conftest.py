@@ -129,3 +129,18 @@ def browser(user: Staff) -> Any:
     client = signed_in(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+def profiled(book: Book, on: dt.date) -> None:
+    """The customer's risk profile, which a review needs."""
+    from policydesk.customers.services import risk_profile_record
+
+    risk_profile_record(
+        customer=book.customer,
+        annual_income=Decimal("100000.00"),
+        dependants=1,
+        liabilities=Decimal("0.00"),
+        risk_appetite="balanced",
+        assessed_on=on,
+        by=None,
+    )

@@ -10,6 +10,7 @@ from policydesk.customers.services import risk_profile_record
 from policydesk.monitoring.models import (
     AccountReview,
     Communication,
+    ModelTraining,
     MonitoringRun,
     RunStatus,
     WorkItem,
@@ -61,8 +62,13 @@ def leak_targets(
         recommendations=f"{secret} recommendation",
     )
     run = MonitoringRun.objects.create(as_of=dt.date(2026, 11, 1), status=RunStatus.SUCCEEDED)
+    # A retraining is company-wide (no branch's data): it names none of branch A's rows.
+    training = ModelTraining.objects.create(
+        as_of=dt.date(2026, 11, 1), status=RunStatus.FAILED, detail="too few policies"
+    )
     return {
         "work_item_id": str(item.pk),
         "account_review_id": str(review.pk),
         "monitoring_run_id": str(run.pk),
+        "training_id": str(training.pk),
     }

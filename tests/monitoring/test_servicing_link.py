@@ -21,7 +21,7 @@ from policydesk.servicing.models import ServicingItem
 from tests import factories
 from tests.conftest import World, signed_in
 
-from .conftest import AS_OF, Book, attempt, browser, make_policy, mandate, premium
+from .conftest import AS_OF, Book, attempt, browser, make_policy, mandate, premium, profiled
 
 API = "/api/v1/monitoring"
 DOCUMENTS = ["application-form", "id-policyholder", "bank-card"]
@@ -185,3 +185,56 @@ def test_a_withdrawn_servicing_item_can_be_replaced(book: Book, item: WorkItem) 
     assert again.status_code == 200
     item.refresh_from_db()
     assert item.servicing_item_id != first.pk and ServicingItem.objects.count() == 2
+
+
+def test_a_review_links_the_servicing_item_it_led_to(book: Book, item: WorkItem) -> None:
+    from policydesk.core.errors import DomainError
+    from policydesk.monitoring.services import account_review_record
+
+    assert open_by_api(signed_in(book.rm), item).status_code == 200
+    servicing = ServicingItem.objects.get()
+    profiled(book, AS_OF)
+    number = servicing.case.number
+    review = account_review_record(
+        customer=book.customer,
+        trigger="periodic",
+        recommendations="Keep the new account for the renewals.",
+        actions=[{"kind": "servicing_item", "note": "账户变更", "case_number": number.lower()}],
+        by=book.rm,
+    )
+    assert review.actions == [
+        {
+            "kind": "servicing_item",
+            "note": "账户变更",
+            "case_id": servicing.case_id,
+            "case_number": number,
+        }
+    ]
+    page = browser(book.rm).get(reverse("monitoring:review", args=[review.pk])).content.decode()
+    assert reverse("cases:detail", args=[servicing.case_id]) in page
+    # The servicing case is not a new application, an unknown number is refused, and a note
+    # names no case: each with the action's field.
+    for action, field in (
+        ({"kind": "new_application", "case_number": number}, "actions.0.case_number"),
+        ({"kind": "servicing_item", "case_number": "NO-SUCH-1"}, "actions.0.case_number"),
+        ({"kind": "note", "case_number": number}, "actions.0.case_number"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            account_review_record(
+                customer=book.customer,
+                trigger="periodic",
+                recommendations="x",
+                actions=[action],
+                by=book.rm,
+            )
+        assert refused.value.field == field
+    # Another branch's manager cannot link it: the case is not visible to them.
+    with pytest.raises(DomainError) as hidden:
+        account_review_record(
+            customer=book.customer,
+            trigger="periodic",
+            recommendations="x",
+            actions=[{"kind": "servicing_item", "case_number": number}],
+            by=book.rm_b,
+        )
+    assert hidden.value.field == "actions.0.case_number"

@@ -23,6 +23,7 @@ from . import kpis, selectors, services
 from .models import (
     AccountReview,
     Communication,
+    ModelTraining,
     MonitoringRun,
     WorkItem,
 )
@@ -170,6 +171,8 @@ class CommunicationOut(Schema):
 class ActionIn(Schema):
     kind: Literal["servicing_item", "new_application", "note"]
     note: Annotated[str, Field(max_length=500)] = ""
+    # The case the action opened (a servicing item's or a new application's), by number.
+    case_number: Annotated[str, Field(max_length=32)] = ""
 
 
 class AccountReviewIn(Schema):
@@ -202,7 +205,7 @@ class ReviewOut(Schema):
     recommendations: str
     decision: str
     decision_note: str
-    actions: list[dict[str, str]]
+    actions: list[dict[str, str | int]]  # kind, note; case_id and case_number when linked
 
 
 class RunOut(Schema):
@@ -429,10 +432,54 @@ def work_item_assign(request: HttpRequest, work_item_id: Id, payload: AssignIn) 
     actor = actor_of(request)
     require(actor, "monitoring.work")
     item = selectors.work_item_get(actor, work_item_id)
-    owner = next((m for m in selectors.worklist_owners(actor) if m.pk == payload.owner_id), None)
+    owner = selectors.worklist_owner(actor, payload.owner_id)
     if owner is None:
         raise DomainError(_("Choose a relationship manager."), field="owner_id")
     return item_out(services.work_item_assign(item=item, owner=owner, by=actor))
+
+
+class LifeEventIn(Schema):
+    event: Literal[
+        "marriage", "child_born", "new_home", "new_job", "retirement", "bereavement", "other"
+    ]
+    occurred_on: dt.date
+    note: str = Field("", max_length=500)
+
+
+class LifeEventOut(Schema):
+    created: bool  # False: the customer's open account-review item covers the event
+    review_item: WorkItemOut
+
+
+@router.post(
+    "/monitoring/customers/{customer_id}/life-events",
+    response={201: LifeEventOut, **CREATE_ERRORS},
+    summary="Report a life event: it asks for an account review",
+)
+def life_event_report(request: HttpRequest, customer_id: Id, payload: LifeEventIn) -> Any:
+    actor = actor_of(request)
+    require(actor, "monitoring.work")
+    customer = selectors.customer_get(actor, customer_id)
+
+    def create() -> tuple[int, Any]:
+        item, created = services.life_event_report(
+            customer=customer,
+            event=payload.event,
+            occurred_on=payload.occurred_on,
+            note=payload.note,
+            by=actor,
+        )
+        body = {"created": created, "review_item": item_out(item)}
+        return 201, as_json(LifeEventOut, body)
+
+    status, body = run_idempotent(
+        request,
+        actor_id=actor.pk,
+        operation="monitoring.life_event.report",
+        payload={"customer": customer_id, **payload.model_dump(mode="json")},
+        create=create,
+    )
+    return Status(status, body)
 
 
 class ContactDueOut(Schema):
@@ -631,28 +678,54 @@ def model_detail(request: HttpRequest) -> Any:
     }
 
 
+class TrainingOut(Schema):
+    id: int
+    status: str  # queued, running, succeeded, failed
+    as_of: dt.date
+    queued_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress_percent: int
+    step: str
+    model_id: int | None  # the model it trained, once succeeded
+    detail: str  # why it failed
+
+
+def training_out(training: ModelTraining) -> dict[str, Any]:
+    return {
+        "id": training.pk,
+        "status": training.status,
+        "as_of": training.as_of,
+        "queued_at": training.queued_at,
+        "started_at": training.started_at,
+        "finished_at": training.finished_at,
+        "progress_percent": training.progress_percent,
+        "step": training.step,
+        "model_id": training.model_id,
+        "detail": training.detail,
+    }
+
+
 @router.post(
     "/monitoring/model/train",
-    response={201: ModelOut, **CREATE_ERRORS},
-    summary="Retrain the lapse-risk model on the policy history",
+    response={202: TrainingOut, **CREATE_ERRORS},
+    summary="Queue a retraining of the lapse-risk model on the policy history",
 )
 def model_train(request: HttpRequest) -> Any:
+    """The worker reads the history, fits and scores; follow it with
+    `GET /monitoring/model/trainings/{id}` (409 while another one is queued or running)."""
     actor = actor_of(request)
-    require(actor, "monitoring.model")
-    model = services.lapse_model_train(by=actor)
-    return Status(
-        201,
-        {
-            "id": model.pk,
-            "trained_at": model.trained_at,
-            "algorithm": model.algorithm,
-            "n_train": model.n_train,
-            "n_test": model.n_test,
-            "auc": model.auc,
-            "brier": model.brier,
-            "calibration": model.calibration,
-        },
-    )
+    training = services.lapse_model_train_request(by=actor)
+    return Status(202, training_out(training))
+
+
+@router.get(
+    "/monitoring/model/trainings/{training_id}",
+    response={200: TrainingOut, **ERRORS},
+    summary="A retraining's state and progress",
+)
+def training_detail(request: HttpRequest, training_id: Id) -> Any:
+    return training_out(selectors.training_get(actor_of(request), training_id))
 
 
 @router.get(

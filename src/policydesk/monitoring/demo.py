@@ -34,6 +34,7 @@ from .models import ItemStatus, MonitoringRun, Outcome, Rule, WorkItem
 
 DEMO_MARK = "demo"
 REVIEWS = 6
+LIFE_EVENTS = 2
 CONTACTS = 12
 CLOSED_ITEMS = 20
 CONTENT = (
@@ -55,6 +56,7 @@ ZEROS = {
     "communications": 0,
     "closed_items": 0,
     "reviews": 0,
+    "life_events": 0,
 }
 
 
@@ -244,4 +246,20 @@ def monitoring_demo(*, branch: Branch, seed: int, as_of: dt.date) -> dict[str, i
         except DomainError:
             continue
         counts["reviews"] += 1
+    # Life events reported by the manager: each asks for an account review.
+    reviewed = set(
+        WorkItem.objects.filter(rule=Rule.ACCOUNT_REVIEW).values_list("customer_id", flat=True)
+    )
+    for customer in [c for c in customers if c.pk not in reviewed][:LIFE_EVENTS]:
+        try:
+            services.life_event_report(
+                customer=customer,
+                event=rng.choice(("child_born", "new_home", "retirement", "new_job")),
+                occurred_on=as_of - dt.timedelta(days=rng.randint(1, 20)),
+                note="客户来电告知",  # the customer called to say so
+                by=manager,
+            )
+        except DomainError:
+            continue
+        counts["life_events"] += 1
     return counts

@@ -402,6 +402,34 @@ class LapseModel(models.Model):
         return f"lapse model {self.pk} ({self.trained_at:%Y-%m-%d})"
 
 
+class ModelTraining(models.Model):
+    """A retraining asked for on the model page or by the API, done by the worker: the
+    history of every policy is read, the model fitted, every policy scored."""
+
+    status = models.CharField(_("status"), max_length=12, choices=RunStatus.choices)
+    requested_by = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    as_of = models.DateField(_("as of"))
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_percent = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=24, blank=True)  # reading, fitting, scoring, done
+    model = models.ForeignKey(
+        LapseModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.TextField(blank=True)  # why it failed
+
+    class Meta:
+        verbose_name = _("model training")
+        verbose_name_plural = _("model trainings")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"training {self.pk} ({self.status})"
+
+
 class PolicyRiskScore(models.Model):
     """The current model's lapse-risk score of a policy (0–1); orders the worklists."""
 

@@ -20,6 +20,7 @@ from .models import (
     Communication,
     ItemStatus,
     LapseModel,
+    ModelTraining,
     MonitoringRun,
     PolicyRiskScore,
     WorkItem,
@@ -121,6 +122,11 @@ def worklist_owners(user: Any) -> list[Staff]:
     require(user, "monitoring.view")
     managers = Staff.objects.filter(role=Role.RELATIONSHIP_MANAGER, is_active=True)
     return list(scope_to_user(managers, user).order_by("display_name", "username", "id")[:500])
+
+
+def worklist_owner(user: Any, owner_id: Any) -> Staff | None:
+    """One of `worklist_owners(user)` by id (a form's or a payload's), or None."""
+    return next((m for m in worklist_owners(user) if str(m.pk) == str(owner_id)), None)
 
 
 def work_item_get(user: Any, item_id: int) -> WorkItem:
@@ -254,6 +260,22 @@ def run_get(user: Any, run_id: int) -> MonitoringRun:
 
         raise NotVisible("Not found.")
     return run
+
+
+def latest_training(user: Any) -> ModelTraining | None:
+    """The latest retraining asked for (its state and progress), if any."""
+    require(user, "monitoring.view")
+    return ModelTraining.objects.select_related("requested_by").order_by("-id").first()
+
+
+def training_get(user: Any, training_id: int) -> ModelTraining:
+    from policydesk.core.errors import NotVisible
+
+    require(user, "monitoring.view")
+    training = ModelTraining.objects.select_related("requested_by").filter(pk=training_id).first()
+    if training is None:
+        raise NotVisible("Not found.")
+    return training
 
 
 def current_model(user: Any) -> LapseModel | None:

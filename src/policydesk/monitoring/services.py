@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from .models import (
     ItemStatus,
     LapseModel,
     LifeEvent,
+    ModelTraining,
     MonitoringRun,
     Outcome,
     PolicyRiskScore,
@@ -36,6 +38,7 @@ from .models import (
     RunStatus,
     WorkItem,
 )
+from .rules import DEFAULT_RISK, RULES
 
 SERVICING_RULES = frozenset({Rule.BANK_ACCOUNT_CHANGE, Rule.SURVIVAL_BENEFIT, Rule.MATURITY})
 ACTION_KINDS = ("servicing_item", "new_application", "note")
@@ -275,6 +278,72 @@ def work_item_assign(*, item: WorkItem, owner: Staff, by: Staff) -> WorkItem:
     return locked
 
 
+LIFE_EVENT_REVIEW_DUE_DAYS = 14  # a review after a life event is due this soon
+LIFE_EVENT_REVIEW_DEADLINE_DAYS = 60  # ... and at the latest this long after the event
+LIFE_EVENT_REASON = "life_event:"
+
+
+@transaction.atomic
+def life_event_report(
+    *, customer: Customer, event: str, occurred_on: dt.date, note: str = "", by: Staff
+) -> tuple[WorkItem, bool]:
+    """A life event of the customer (marriage, a child, a new home, retirement...) asks for
+    an account review: an account-review work item for the customer, its reason naming the
+    event and its period the event's day, owned by the reporting relationship manager (or
+    one of the branch's, as the run chooses). The customer's open review item is kept when
+    there is one (one review answers both). Returns the item and whether it is new."""
+    require(by, "monitoring.work")
+    if event not in LifeEvent.values:
+        raise DomainError(_("Choose the life event."), field="event")
+    today = _today()
+    if occurred_on > today + dt.timedelta(days=365) or occurred_on < today - dt.timedelta(days=365):
+        raise DomainError(
+            _("The life event is within a year of today (past or planned)."), field="occurred_on"
+        )
+    open_review = (
+        WorkItem.objects.select_for_update()
+        .filter(customer=customer, rule=Rule.ACCOUNT_REVIEW, status=ItemStatus.OPEN)
+        .order_by("period", "id")
+        .first()
+    )
+    created = open_review is None
+    if open_review is None:
+        managers = relationship_managers().get(customer.branch_id, [])
+        if by.role == Role.RELATIONSHIP_MANAGER and by.branch_id == customer.branch_id:
+            owner_id: int | None = by.pk
+        else:
+            owner_id = managers[customer.pk % len(managers)] if managers else None
+        weight = RULES[Rule.ACCOUNT_REVIEW].weight
+        open_review, created = WorkItem.objects.get_or_create(
+            rule=Rule.ACCOUNT_REVIEW,
+            period=occurred_on,
+            customer=customer,
+            policy=None,
+            defaults={
+                "reason": f"{LIFE_EVENT_REASON}{event}",
+                "branch_id": customer.branch_id,
+                "owner_id": owner_id,
+                "priority": round(weight * (1 + DEFAULT_RISK) * 10),
+                "due_on": today + dt.timedelta(days=LIFE_EVENT_REVIEW_DUE_DAYS),
+                "deadline": occurred_on + dt.timedelta(days=LIFE_EVENT_REVIEW_DEADLINE_DAYS),
+            },
+        )
+    audit_record(
+        action="monitoring.life_event.report",
+        actor=by,
+        target=open_review,
+        after={
+            "customer": customer.pk,
+            "event": event,
+            "occurred_on": occurred_on.isoformat(),
+            "note": note.strip()[:500],
+            "review_item": open_review.pk,
+            "new_item": created,
+        },
+    )
+    return open_review, created
+
+
 def servicing_can_open(item: WorkItem) -> bool:
     """Whether a servicing item may be opened from the work item: an open item of a
     bank-account or payout rule, with none linked or only a declined or withdrawn one."""
@@ -456,6 +525,49 @@ def review_assessment(
     }
 
 
+# The process a linked case must run on, per kind of action (a servicing item, 保全; a new
+# application, 新契约).
+ACTION_CASE_RELATIONS = {"servicing_item": "servicing_item", "new_application": "application"}
+
+
+def _review_action(
+    customer: Customer, action: dict[str, Any], index: int, by: Staff
+) -> dict[str, Any]:
+    """One action of a review, cleaned: its kind, its note and, for a servicing item or a new
+    application, the case it opened (by number): a case of this customer that the reviewer
+    may see and that runs that process."""
+    from policydesk.cases.models import Case
+    from policydesk.core.access import scope_to_user
+
+    kind = action.get("kind")
+    if kind not in ACTION_KINDS:
+        raise DomainError(_("Unknown kind of action."), field=f"actions.{index}.kind")
+    cleaned: dict[str, Any] = {"kind": kind, "note": str(action.get("note", "")).strip()[:500]}
+    number = str(action.get("case_number") or "").strip().upper()[:32]
+    if not number:
+        return cleaned
+    relation = ACTION_CASE_RELATIONS.get(str(kind))
+    if relation is None:
+        raise DomainError(
+            _("Only a servicing item or a new application names a case."),
+            field=f"actions.{index}.case_number",
+        )
+    case = (
+        scope_to_user(Case.objects.filter(number=number, customer=customer), by)
+        .filter(**{f"{relation}__isnull": False})
+        .first()
+    )
+    if case is None:
+        message = (
+            _("No servicing item of this customer has that case number.")
+            if relation == "servicing_item"
+            else _("No new application of this customer has that case number.")
+        )
+        raise DomainError(message, field=f"actions.{index}.case_number")
+    cleaned.update(case_id=case.pk, case_number=case.number)
+    return cleaned
+
+
 @transaction.atomic
 def account_review_record(
     *,
@@ -483,13 +595,9 @@ def account_review_record(
         raise DomainError(_("Choose the customer's decision."), field="decision")
     if not recommendations.strip():
         raise DomainError(_("Write the recommendations."), field="recommendations")
-    cleaned_actions = []
-    for index, action in enumerate(actions or []):
-        if action.get("kind") not in ACTION_KINDS:
-            raise DomainError(_("Unknown kind of action."), field=f"actions.{index}.kind")
-        cleaned_actions.append(
-            {"kind": action["kind"], "note": str(action.get("note", "")).strip()[:500]}
-        )
+    cleaned_actions = [
+        _review_action(customer, action, index, by) for index, action in enumerate(actions or [])
+    ]
     assessment = review_assessment(customer=customer, declared_elsewhere=declared_elsewhere)
     day = reviewed_on or _today()
     item = (
@@ -557,14 +665,75 @@ def account_review_decide(
 # --- The lapse-risk model -----------------------------------------------------------------
 
 
-def lapse_model_train(*, as_of: dt.date | None = None, by: Staff | None) -> LapseModel:
+@transaction.atomic
+def lapse_model_train_request(*, by: Staff) -> ModelTraining:
+    """Queue a retraining (the model page's button and the API); the worker does it."""
+    from .tasks import train_lapse_model
+
+    require(by, "monitoring.model")
+    busy = (RunStatus.QUEUED, RunStatus.RUNNING)
+    if ModelTraining.objects.select_for_update().filter(status__in=busy).exists():
+        raise ConflictError(
+            _("A retraining is already queued or running."),
+            field="training",
+            code="monitoring_training_in_progress",
+        )
+    training = ModelTraining.objects.create(
+        status=RunStatus.QUEUED, requested_by=by, as_of=_today()
+    )
+    audit_record(action="monitoring.model.train_request", actor=by, target=training)
+    training_id = training.pk
+    transaction.on_commit(lambda: train_lapse_model.enqueue(training_id))
+    return training
+
+
+def lapse_model_train_execute(*, training: ModelTraining) -> ModelTraining:
+    """The worker's part: train as `lapse_model_train` does, keeping the training's state
+    and progress (read the history, fit, score) for the page; a history that cannot train a
+    model ends the training as failed, with the reason."""
+    if training.status != RunStatus.QUEUED:
+        return training  # done already (a task delivered twice)
+
+    def progress(percent: int, step: str) -> None:
+        ModelTraining.objects.filter(pk=training.pk).update(progress_percent=percent, step=step)
+
+    ModelTraining.objects.filter(pk=training.pk).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), step="reading"
+    )
+    try:
+        model = lapse_model_train(as_of=training.as_of, by=training.requested_by, progress=progress)
+    except DomainError as error:
+        ModelTraining.objects.filter(pk=training.pk).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), detail=error.message
+        )
+    else:
+        ModelTraining.objects.filter(pk=training.pk).update(
+            status=RunStatus.SUCCEEDED,
+            finished_at=timezone.now(),
+            progress_percent=100,
+            step="done",
+            model=model,
+        )
+    training.refresh_from_db()
+    return training
+
+
+def lapse_model_train(
+    *,
+    as_of: dt.date | None = None,
+    by: Staff | None,
+    progress: Callable[[int, str], None] | None = None,
+) -> LapseModel:
     """Train on the policy history in the database, store the model as numbers, score every
     policy and reorder the open work items by the new scores."""
     if by is not None:
         require(by, "monitoring.model")
+    report = progress or (lambda percent, step: None)
     as_of = as_of or _today()
     history = risk.policy_history(as_of=as_of)
+    report(40, "fitting")
     fitted = risk.fit(history)
+    report(60, "scoring")
     with transaction.atomic():
         LapseModel.objects.filter(is_current=True).update(is_current=False)
         model = LapseModel.objects.create(

@@ -15,6 +15,11 @@ urlpatterns = [
     ),
     path("monitoring/customers/<int:customer_id>/", views.customer_page, name="customer"),
     path("monitoring/customers/<int:customer_id>/review/", views.review_new, name="review_new"),
+    path(
+        "monitoring/customers/<int:customer_id>/life-event/",
+        views.life_event_new,
+        name="life_event",
+    ),
     path("monitoring/reviews/<int:account_review_id>/", views.review_detail, name="review"),
     path("monitoring/reviews/<int:account_review_id>/pdf/", views.review_pdf, name="review_pdf"),
     path("monitoring/runs/", views.runs_page, name="runs"),

@@ -175,14 +175,7 @@ def item_act(request: HttpRequest, work_item_id: int) -> HttpResponse:
                 by=by,
             )
         elif action == "assign":
-            owner = next(
-                (
-                    m
-                    for m in selectors.worklist_owners(request.user)
-                    if str(m.pk) == request.POST.get("owner", "")
-                ),
-                None,
-            )
+            owner = selectors.worklist_owner(request.user, request.POST.get("owner", ""))
             if owner is None:
                 raise DomainError(_("Choose a relationship manager."), field="owner")
             services.work_item_assign(item=item, owner=owner, by=by)
@@ -233,8 +226,35 @@ def customer_page(request: HttpRequest, customer_id: int) -> HttpResponse:
             "contact_outcomes": ContactOutcome.choices,
             "can_work": can(request.user, "monitoring.work"),
             "can_review": can(request.user, "monitoring.review"),
+            "life_events": LifeEvent.choices,
         },
     )
+
+
+@login_required
+@require_POST
+def life_event_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Report a life event from the customer page: it asks for an account review."""
+    customer = selectors.customer_get(request.user, customer_id)
+    try:
+        occurred_on = _date_or_none(request.POST.get("occurred_on"), "occurred_on")
+        if occurred_on is None:
+            raise DomainError(_("Give the day of the life event."), field="occurred_on")
+        item, created = services.life_event_report(
+            customer=customer,
+            event=request.POST.get("event", ""),
+            occurred_on=occurred_on,
+            note=request.POST.get("note", ""),
+            by=_staff(request),
+        )
+    except DomainError as error:
+        _show_errors(request, error)
+        return redirect("monitoring:customer", customer_id=customer.pk)
+    if created:
+        messages.success(request, _("Life event recorded: an account review is due."))
+    else:
+        messages.info(request, _("Life event recorded; the open account review covers it."))
+    return redirect("monitoring:item", work_item_id=item.pk)
 
 
 @login_required
@@ -257,7 +277,11 @@ def review_new(request: HttpRequest, customer_id: int) -> HttpResponse:
         error, assessment = problem, None
     if post is not None and error is None and post.get("record") == "1":
         actions = [
-            {"kind": kind, "note": post.get(f"action_{kind}_note", "")}
+            {
+                "kind": kind,
+                "note": post.get(f"action_{kind}_note", ""),
+                "case_number": post.get(f"action_{kind}_case", ""),
+            }
             for kind in services.ACTION_KINDS
             if post.get(f"action_{kind}") == "1"
         ]
@@ -384,12 +408,17 @@ def model_page(request: HttpRequest) -> HttpResponse:
     """The lapse-risk model: its back-test (AUC, calibration) and its weights."""
     if request.method == "POST":
         try:
-            services.lapse_model_train(by=_staff(request))
+            services.lapse_model_train_request(by=_staff(request))
         except DomainError as error:
             _show_errors(request, error)
         else:
-            messages.success(request, _("Model retrained; open work items reordered."))
+            messages.success(
+                request, _("Retraining queued: the worker reads the history, fits and scores.")
+            )
         return redirect("monitoring:model")
+    training = selectors.latest_training(request.user)
+    if is_htmx(request):
+        return render(request, "monitoring/_training.html", {"training": training})
     model = selectors.current_model(request.user)
     calibration_chart = weights_chart = None
     if model is not None:
@@ -417,6 +446,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
             "calibration_chart": calibration_chart,
             "weights_chart": weights_chart,
             "can_train": can(request.user, "monitoring.model"),
+            "training": training,
         },
     )
 
