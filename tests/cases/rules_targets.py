@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from policydesk.cases import rules_services
-from policydesk.cases.models import Case, Notification, Process
+from policydesk.cases.models import Case, Notification, Process, SavedView
 from policydesk.org.models import Staff
 from tests.conftest import World
 
@@ -32,7 +32,10 @@ def rules_targets(world: World, staff_a: Staff, case_a: Case, secret: str) -> di
         by=None,
     )
     notice = Notification.objects.create(recipient=staff_a, case=case_a, text=f"{secret} notice")
+    # A saved view of branch A's staff member, named with the secret: only its owner sees it.
+    saved = SavedView.objects.create(owner=staff_a, name=f"{secret} view", view="open")
     return {
+        "saved_view_id": str(saved.pk),
         "ladder_id": str(ladder.pk),
         "level_id": str(level.pk),
         "rule_id": str(rule.pk),

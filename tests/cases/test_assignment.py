@@ -280,3 +280,20 @@ def test_the_head_of_service_edits_rules_and_capacities(world: World, complaint:
         == 403
     )
     assert StaffCapacity.objects.get(staff=world.teller_a).max_open_cases == 5
+
+
+def test_a_dialect_rule_gives_round_robin_cases_only_to_speakers(
+    world: World, complaint: Process
+) -> None:
+    """A rule matching the case's dialect routes it to a team; round robin (or least loaded)
+    then picks among the team's members who speak it, never one who does not."""
+    cantonese = Language.objects.create(code="yue", name="粤语", is_dialect=True)
+    team = factories.team(world.branch_a, code="complaints")
+    speaker = members(team, 3)[0]
+    speaker.languages.add(cantonese)
+    rule(world, complaint, "round_robin", team_code="complaints", language=cantonese)
+    assignees = {open_case(world, complaint, language=cantonese).assignee for _ in range(3)}
+    assert assignees == {speaker}
+    speaker.languages.remove(cantonese)
+    nobody = open_case(world, complaint, language=cantonese)
+    assert nobody.assignee is None and nobody.team == team  # waits in the team queue

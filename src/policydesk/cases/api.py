@@ -22,7 +22,7 @@ from policydesk.policies.models import Policy
 
 from . import attachments, clocks, process_services, selectors, services
 from .definitions import read_definition
-from .models import Attachment, Case, CaseClock, CaseEvent, Process, ProcessVersion
+from .models import Attachment, Case, CaseClock, CaseEvent, Process, ProcessVersion, SlaPolicy
 from .queue_rows import QueueRow
 
 router = Router(tags=["cases"])
@@ -446,6 +446,26 @@ def case_clock_extend(request: HttpRequest, case_id: Id, payload: ExtendIn) -> A
         reason=payload.reason,
         by=actor,
     )
+    return _fresh(actor, case_id)
+
+
+class SlaChangeIn(Schema):
+    policy: str = Field(max_length=48)  # the SLA policy's code
+    reason: str = Field(max_length=500)
+
+
+@router.post(
+    "/cases/{case_id}/sla",
+    response={200: CaseOut, **CREATE_ERRORS},
+    summary="Put the case on another SLA policy; its clocks keep what they counted",
+)
+def case_sla_change(request: HttpRequest, case_id: Id, payload: SlaChangeIn) -> Any:
+    actor = actor_of(request)
+    case = selectors.case_get(actor, case_id)
+    policy = SlaPolicy.objects.filter(code=payload.policy).first()
+    if policy is None:
+        raise DomainError("No SLA policy has that code.", field="policy")
+    clocks.case_change_sla(case=case, policy=policy, reason=payload.reason, by=actor)
     return _fresh(actor, case_id)
 
 

@@ -152,7 +152,10 @@ def assign_automatically(case: Case, *, at: dt.datetime | None = None) -> Staff 
     # A team named by the rule but missing in this branch: nobody is picked, the note says so.
     team_missing = bool(rule.team_code) and team is None
     if method != AssignmentMethod.MANUAL and not team_missing:
-        staff = available_staff(case.branch, at, team=team)
+        # A rule that matched on the case's language or dialect gives the case only to
+        # someone of the team who speaks it (Staff.languages), whatever the method.
+        speaks = case.language if rule.language_id is not None else None
+        staff = available_staff(case.branch, at, team=team, language=speaks)
         if method == AssignmentMethod.ROUND_ROBIN:
             person = _round_robin(rule, staff)
         elif method == AssignmentMethod.LEAST_LOADED:

@@ -345,11 +345,17 @@ def clock_extend(
 
 @transaction.atomic
 def case_change_sla(
-    *, case: Case, policy: SlaPolicy, by: Staff, at: dt.datetime | None = None
+    *, case: Case, policy: SlaPolicy, by: Staff, reason: str = "", at: dt.datetime | None = None
 ) -> Case:
     """Put the case on another SLA policy: clocks of the same code keep what they counted
     (retargeted), new targets start, clocks the new policy lacks stop where they are."""
     require(by, "cases.sla.extend")
+    if not policy.is_active:
+        raise DomainError(_("Choose an active SLA policy."), field="policy")
+    if policy.pk == case.sla_policy_id:
+        raise DomainError(_("The case is on this SLA policy already."), field="policy")
+    if not reason.strip():
+        raise DomainError(_("Say why the SLA policy changes."), field="reason")
     at = at or timezone.now()
     case = (
         Case.objects.select_for_update(of=("self",))
@@ -390,7 +396,7 @@ def case_change_sla(
         actor=by,
         target=case,
         before={"sla_policy": before},
-        after={"sla_policy": policy.pk},
+        after={"sla_policy": policy.pk, "reason": reason.strip()[:500]},
     )
     return case
 

@@ -6,6 +6,13 @@ app_name = "cases"
 
 urlpatterns = [
     path("cases/", views.queue, name="queue"),
+    path("cases/saved-views/", views.saved_view_save, name="saved_view_save"),
+    path("cases/saved-views/<int:saved_view_id>/", views.saved_view_open, name="saved_view_open"),
+    path(
+        "cases/saved-views/<int:saved_view_id>/delete/",
+        views.saved_view_delete,
+        name="saved_view_delete",
+    ),
     path("cases/new/", views.open_case, name="open"),
     path("cases/bulk/", views.bulk, name="bulk"),
     path("cases/<int:case_id>/", views.detail, name="detail"),
@@ -15,6 +22,7 @@ urlpatterns = [
     path("cases/<int:case_id>/take/", views.take, name="take"),
     path("cases/<int:case_id>/update/", views.update, name="update"),
     path("cases/<int:case_id>/extend/", views.extend, name="extend"),
+    path("cases/<int:case_id>/sla/", views.change_sla, name="change_sla"),
     path("cases/<int:case_id>/attachments/", views.attach, name="attach"),
     path(
         "cases/<int:case_id>/attachments/<int:attachment_id>/",

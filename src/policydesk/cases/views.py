@@ -7,8 +7,9 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -18,10 +19,10 @@ from policydesk.core.errors import DomainError, NotVisible
 from policydesk.core.htmx import is_htmx
 from policydesk.org.models import Branch, Staff
 
-from . import attachments, clocks, selectors, services
+from . import attachments, clocks, saved_views, selectors, services
 from .guards import missing_checklist
 from .managed import managed_page
-from .models import CaseChannel, Priority, Process, Visibility
+from .models import CaseChannel, Priority, Process, SlaPolicy, Visibility
 
 
 def _staff(request: HttpRequest) -> Staff:
@@ -71,7 +72,51 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     if is_htmx(request):
         return render(request, "cases/queue.html#queue-rows", context)
+    context["saved_views"] = saved_views.saved_views(request.user)
     return render(request, "cases/queue.html", context)
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    """Keep the queue view and filters the page shows, under a name."""
+    query = QueryDict(request.POST.get("query", "")[:1000])
+    filters = {
+        name: query.get(name, "") for name in saved_views.FILTER_TYPES if query.get(name, "")
+    }
+    try:
+        saved = saved_views.saved_view_save(
+            by=_staff(request),
+            name=request.POST.get("name", ""),
+            view=request.POST.get("view", ""),
+            filters=filters,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('cases:queue')}?{query.urlencode()}")
+    messages.success(request, _("View saved."))
+    return redirect("cases:saved_view_open", saved_view_id=saved.pk)
+
+
+@login_required
+@require_GET
+def saved_view_open(request: HttpRequest, saved_view_id: int) -> HttpResponse:
+    saved = next((v for v in saved_views.saved_views(request.user) if v.pk == saved_view_id), None)
+    if saved is None:
+        raise Http404
+    query = QueryDict(mutable=True)
+    query["view"] = saved.view
+    for name, value in saved.filters.items():
+        query[name] = str(value)
+    return redirect(f"{reverse('cases:queue')}?{query.urlencode()}")
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, saved_view_id: int) -> HttpResponse:
+    saved_views.saved_view_delete(by=_staff(request), saved_view_id=saved_view_id)
+    messages.success(request, _("Saved view deleted."))
+    return redirect("cases:queue")
 
 
 def _assignable(user: Any) -> list[Staff]:
@@ -145,6 +190,7 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "checklist": _checklist(case),
         "can_work": can(request.user, "cases.work") and case.category != "closed",
         "can_extend": can(request.user, "cases.sla.extend"),
+        "sla_policies": SlaPolicy.objects.filter(is_active=True).order_by("code"),
         "visibilities": Visibility.choices,
         "attachments": list(case.attachments.select_related("uploaded_by")),
         # The process-specific record that extends the case, when there is one.
@@ -238,6 +284,21 @@ def update(request: HttpRequest, case_id: int) -> HttpResponse:
         if "priority" in request.POST:
             changes["priority"] = _int_or_none(request.POST["priority"])
         services.case_update(case=case, changes=changes, by=_staff(request))
+
+    return _act(request, case_id, work)
+
+
+@login_required
+@require_POST
+def change_sla(request: HttpRequest, case_id: int) -> HttpResponse:
+    def work(case: Any) -> None:
+        policy = SlaPolicy.objects.filter(code=request.POST.get("policy", "")).first()
+        if policy is None:
+            raise DomainError(_("Choose an SLA policy."), field="policy")
+        clocks.case_change_sla(
+            case=case, policy=policy, reason=request.POST.get("reason", ""), by=_staff(request)
+        )
+        messages.success(request, _("SLA policy changed; the clocks keep what they counted."))
 
     return _act(request, case_id, work)
 

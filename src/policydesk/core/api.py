@@ -14,6 +14,7 @@ def build_api() -> NinjaAPI:
     from policydesk.callbacks.api import router as callbacks_router
     from policydesk.cases.api import router as cases_router
     from policydesk.cases.api_rules import router as case_rules_router
+    from policydesk.cases.api_saved_views import router as saved_views_router
     from policydesk.claims.api import router as claims_router
     from policydesk.complaints.api import router as complaints_router
     from policydesk.core.api_platform import router as platform_router
@@ -47,6 +48,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/", imports_router)
     api.add_router("/", customers_router)
     api.add_router("/", policies_router)
+    api.add_router("/", saved_views_router)
     api.add_router("/", cases_router)
     api.add_router("/", case_rules_router)
     api.add_router("/", complaints_router)

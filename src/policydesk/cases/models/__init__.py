@@ -32,6 +32,7 @@ from .process import (
     Transition,
     VersionStatus,
 )
+from .saved_view import SavedView
 
 __all__ = [
     "Absence",
@@ -60,6 +61,7 @@ __all__ = [
     "Process",
     "ProcessState",
     "ProcessVersion",
+    "SavedView",
     "SlaPolicy",
     "SlaTarget",
     "StaffCapacity",
