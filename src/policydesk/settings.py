@@ -323,3 +323,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("POLICYDESK_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Imports (imports.bulk): a file of at least this many rows, and of at least as many as its
+# table holds, builds the table's secondary indexes once at the end (0: never); the lock
+# that needs is waited for this long, and the index build may use this much memory.
+IMPORT_BULK_MIN_ROWS = env_int("POLICYDESK_IMPORT_BULK_MIN_ROWS", 50_000)
+IMPORT_BULK_LOCK_TIMEOUT = env_str("POLICYDESK_IMPORT_BULK_LOCK_TIMEOUT", "5s")
+IMPORT_INDEX_BUILD_MEMORY = env_str("POLICYDESK_IMPORT_INDEX_BUILD_MEMORY", "256MB")

@@ -38,6 +38,9 @@ class UpsertPlan:
     touch: str | None = "updated_at"  # set to now when a row changes
     insert_only: bool = False  # existing keys are left alone (no unique constraint to use)
     affected: str | None = None  # attname of the customer whose contact quality may change
+    # A large file may drop the table's secondary indexes and build them at the end
+    # (imports.bulk): only for kinds whose lookups use nothing but unique keys of the table.
+    bulk: bool = False
 
 
 @dataclass

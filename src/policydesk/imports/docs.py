@@ -38,6 +38,12 @@ skipped. Start an import on the Imports page or with
   are masked to their last four characters, phones and e-mails likewise, unless your role may
   see identities; a masked export cannot be imported back. Cells starting with `=`, `+`, `-`,
   `@`, tab or carriage return are prefixed with `'` so spreadsheets do not run them.
+- **Large loads.** A customers or policies file of at least 50,000 rows (by default) and
+  of at least as many rows as PolicyDesk already holds of that kind (a go-live, a
+  migration) builds the table's search indexes once at the end instead of row by row:
+  faster (docs/benchmarks.md), but the customer (or policy) pages wait until it is done. Set
+  `POLICYDESK_IMPORT_BULK_MIN_ROWS=0` to keep them readable at the cost of speed
+  (docs/decisions/0008-bulk-import-indexes.md).
 """
 
 

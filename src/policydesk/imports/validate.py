@@ -82,6 +82,10 @@ class ImportContext:
     # Set by a handler's resolve: none of the chunk's business keys is stored yet, as its
     # lookup found (None: not looked up); the writer then skips its own look.
     fresh: bool | None = None
+    # Called by a handler's resolve once its queries are done (set by the importer): the
+    # chunk before is written then, while the handler builds its records, instead of
+    # making the next chunk's queries wait for that write (see services._process).
+    queried: Callable[[], None] | None = None
     _branches: dict[str, int] | None = None
     _open: dict[str, int] | None = None
     _visible: frozenset[int] | bool | None = False
@@ -92,6 +96,10 @@ class ImportContext:
         if self._visible is False:
             self._visible = None if self.user is None else visible_branch_ids(self.user)
         return self._visible  # type: ignore[return-value]
+
+    def looked_up(self) -> None:
+        if self.queried is not None:
+            self.queried()
 
     def can_see(self, branch_id: int) -> bool:
         return self.visible is None or branch_id in self.visible
@@ -431,6 +439,7 @@ class CustomerHandler(Handler):
         # The ciphertext differs on every encryption (random nonce): compare the keyed hash
         # and keep the stored ciphertext when it matches, so a re-import changes nothing.
         also_update=("id_number_encrypted",),
+        bulk=True,  # looked up by number only (unique)
     )
 
     def check_row(self, row: ParsedRow, report: Report) -> bool:
@@ -470,6 +479,7 @@ class CustomerHandler(Handler):
             (row.values["household_number"] for row in rows), context
         )
         open_branches = context.open_branches()
+        context.looked_up()
         records = []
         for row in rows:
             values = row.values
@@ -719,6 +729,7 @@ class PolicyHandler(Handler):
             "intermediary_id",
         ),
         affected="policyholder_id",
+        bulk=True,  # looked up by number only (unique)
     )
     DATES = (
         "application_date",
@@ -762,6 +773,7 @@ class PolicyHandler(Handler):
         )
         context.fresh = not existing
         open_branches = context.open_branches()
+        context.looked_up()
         records = []
         for row in rows:
             values = row.values
