@@ -53,6 +53,9 @@ class ImportJobOut(Schema):
     rows_total: int
     rows_done: int
     percent: int
+    # While it runs: "rows", then "indexes" (a bulk load builds its search indexes), then
+    # "quality" (the contact-quality refresh); null once it has ended.
+    stage: str | None
     inserted: int | None
     updated: int | None
     unchanged: int | None
@@ -82,6 +85,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "rows_total": total,
         "rows_done": done,
         "percent": selectors.job_percent(job),
+        "stage": selectors.job_stage(job),
         "inserted": report.get("inserted"),
         "updated": report.get("updated"),
         "unchanged": report.get("unchanged"),

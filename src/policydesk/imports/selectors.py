@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from policydesk.core.access import ALL, require, visible_branch_ids
 from policydesk.core.errors import NotVisible
@@ -40,8 +41,24 @@ def job_progress(job: ImportJob) -> tuple[int, int]:
     if job.is_running:
         live = read_progress(job.pk)
         if live is not None:
-            return live
+            return live[0], live[1]
     return job.rows_done, job.rows_total
+
+
+def job_stage(job: ImportJob) -> str | None:
+    """What a running job is doing (services.STAGES): its rows, then for a bulk load the
+    search indexes, then the contact quality; None once it has ended."""
+    if not job.is_running:
+        return None
+    live = read_progress(job.pk)
+    return live[2] if live is not None else "rows"
+
+
+STAGE_LABELS = {
+    "rows": _("Checking and writing the rows"),
+    "indexes": _("Building the search indexes (a large load)"),
+    "quality": _("Checking the contact quality of the customers it touched"),
+}
 
 
 def job_percent(job: ImportJob) -> int:

@@ -41,7 +41,11 @@ from .readers import UnreadableFile, file_format, open_table
 from .specs import KINDS
 from .validate import HANDLERS, ImportContext, ParsedRow, Report, header_errors, row_parser
 
-Progress = Callable[[int, int], None]
+# progress(rows done, rows in all, stage): the stage is one of STAGES.
+Progress = Callable[[int, int, str], None]
+# What the import is doing: its rows, then (a bulk load) the table's search indexes, then the
+# contact quality of the customers it touched. Labels in selectors.STAGE_LABELS.
+STAGES = ("rows", "indexes", "quality")
 MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
@@ -134,20 +138,21 @@ def file_progress(job_id: int) -> Progress:
     target.parent.mkdir(parents=True, exist_ok=True)
     last = 0.0
 
-    def report(done: int, total: int) -> None:
+    def report(done: int, total: int, stage: str = "rows") -> None:
         nonlocal last
         now = time.monotonic()
-        if now - last >= 0.5 or done >= total:
+        if now - last >= 0.5 or done >= total or stage != "rows":
             last = now
-            target.write_text(f"{done} {total}", encoding="ascii")
+            target.write_text(f"{done} {total} {stage}", encoding="ascii")
 
     return report
 
 
-def read_progress(job_id: int) -> tuple[int, int] | None:
+def read_progress(job_id: int) -> tuple[int, int, str] | None:
+    """(rows done, rows in all, stage) as the worker last wrote them, or None."""
     try:
-        done, total = progress_path(job_id).read_text(encoding="ascii").split()
-        return int(done), int(total)
+        done, total, *stage = progress_path(job_id).read_text(encoding="ascii").split()
+        return int(done), int(total), stage[0] if stage and stage[0] in STAGES else "rows"
     except (OSError, ValueError):
         return None
 
@@ -231,7 +236,7 @@ def collector_paused() -> Iterator[None]:
     thousands of rows and records alive, which the collector would scan again and again
     for cycles they do not form (a fifth of the import's CPU at 300,000 customers,
     docs/benchmarks.md). Reference counting still frees them; what cycles there are wait
-    for the collection at the end."""
+    for the collector's next run once it is back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -239,7 +244,6 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-            gc.collect()
 
 
 def _process(
@@ -313,7 +317,7 @@ def _process(
                         release()
                 done += len(chunk)
                 if progress is not None:
-                    progress(done, max(done, job.rows_total))
+                    progress(done, max(done, job.rows_total), "rows")
             release()
             counts = writer.finish()
         immediate_foreign_keys(False)
@@ -322,10 +326,15 @@ def _process(
             transaction.set_rollback(True)
         else:
             if deferred is not None:
+                if progress is not None:
+                    progress(done, done, "indexes")
                 deferred.rebuild()  # before the refresh, whose joins use them
             # Once for the whole file (a customer's rows may be spread over its chunks), as
             # the nightly sweep would find it: see customers.quality.refresh_many.
-            quality.refresh_many(counts.affected_customers | context.quality_affected)
+            affected = counts.affected_customers | context.quality_affected
+            if affected and progress is not None:
+                progress(done, done, "quality")
+            quality.refresh_many(affected)
             audit_record(
                 action="imports.apply",
                 actor=job.uploaded_by,

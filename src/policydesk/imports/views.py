@@ -74,6 +74,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
         "done": done,
         "total": total,
         "percent": selectors.job_percent(found),
+        "stage": selectors.STAGE_LABELS.get(selectors.job_stage(found) or ""),
     }
     if is_htmx(request):
         return render(request, "imports/job.html#job-progress", context)

@@ -13,6 +13,11 @@ from policydesk.imports.specs import KINDS
 from policydesk.org.models import Staff
 
 BAR_WIDTH = 30
+# What the bar says after the rows are done (services.STAGES), in the command's English.
+STAGE_NOTES = {
+    "indexes": "building the search indexes",
+    "quality": "checking the contact quality",
+}
 
 
 class Command(BaseCommand):
@@ -78,11 +83,13 @@ class Command(BaseCommand):
                 else f"{path.name} failed."
             )
 
-    def _progress(self, done: int, total: int) -> None:
+    def _progress(self, done: int, total: int, stage: str = "rows") -> None:
         filled = BAR_WIDTH * done // total if total else BAR_WIDTH
         percent = 100 * done // total if total else 100
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        self.stdout.write(f"\r[{bar}] {percent:3d}% {done}/{total} rows", ending="")
+        after = f"; {STAGE_NOTES[stage]}" if stage in STAGE_NOTES else ""
+        line = f"[{bar}] {percent:3d}% {done}/{total} rows{after}"
+        self.stdout.write(f"\r{line:<90}", ending="")
         self.stdout.flush()
 
     def _print_report(self, report: dict[str, Any]) -> None:
