@@ -51,6 +51,24 @@ def run_import(
     return import_run(job.pk)
 
 
+def running_job(by: Any) -> tuple[Any, ImportJob]:
+    """A signed-in client (English) and a customers job it uploaded, marked as applying its
+    10 rows, as the worker leaves it while it runs."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import signed_in
+
+    client = signed_in(by)
+    client.cookies["django_language"] = "en"
+    client.post(
+        "/imports/",
+        {"kind": "customers", "file": SimpleUploadedFile("customers.csv", example("customers"))},
+    )
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status="applying", rows_total=10)
+    return client, job
+
+
 def import_examples(by: Any, *kinds: str) -> None:
     for kind in kinds:
         job = run_import(by, kind, example(kind))

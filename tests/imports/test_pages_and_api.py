@@ -9,7 +9,7 @@ from policydesk.imports.models import ImportJob
 from policydesk.imports.services import file_progress, import_run
 from tests.conftest import World, signed_in
 
-from .conftest import example
+from .conftest import example, running_job
 
 
 def test_the_upload_page_creates_an_import_job_and_the_job_page_shows_progress(
@@ -37,14 +37,7 @@ def test_the_upload_page_creates_an_import_job_and_the_job_page_shows_progress(
 
 
 def test_the_job_page_reads_the_workers_progress_while_it_runs(world: World) -> None:
-    client = signed_in(world.admin)
-    client.cookies["django_language"] = "en"
-    client.post(
-        "/imports/",
-        {"kind": "customers", "file": SimpleUploadedFile("customers.csv", example("customers"))},
-    )
-    job = ImportJob.objects.get()
-    ImportJob.objects.filter(pk=job.pk).update(status="applying", rows_total=10)
+    client, job = running_job(world.admin)
     file_progress(job.pk)(5, 10)
 
     fragment = client.get(f"/imports/{job.pk}/", headers={"HX-Request": "true"}).content.decode()

@@ -7,31 +7,18 @@ import io
 from pathlib import Path
 from typing import Any
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from policydesk.imports import services
 from policydesk.imports.models import ImportJob
 from policydesk.imports.services import file_progress, progress_path, read_progress
-from tests.conftest import World, signed_in
+from tests.conftest import World
 
-from .conftest import example, import_examples
-
-
-def _running_job(world: World) -> tuple[Any, ImportJob]:
-    client = signed_in(world.admin)
-    client.cookies["django_language"] = "en"
-    client.post(
-        "/imports/",
-        {"kind": "customers", "file": SimpleUploadedFile("customers.csv", example("customers"))},
-    )
-    job = ImportJob.objects.get()
-    ImportJob.objects.filter(pk=job.pk).update(status="applying", rows_total=10)
-    return client, job
+from .conftest import example, import_examples, running_job
 
 
 def test_the_job_page_and_the_api_name_the_stage_after_the_rows(world: World) -> None:
-    client, job = _running_job(world)
+    client, job = running_job(world.admin)
 
     file_progress(job.pk)(4, 10, "rows")
     rows = client.get(f"/imports/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
@@ -48,7 +35,7 @@ def test_the_job_page_and_the_api_name_the_stage_after_the_rows(world: World) ->
 
 
 def test_a_progress_file_of_an_older_worker_reads_as_rows(world: World) -> None:
-    _, job = _running_job(world)
+    _, job = running_job(world.admin)
     path = progress_path(job.pk)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("5 10", encoding="ascii")
