@@ -239,3 +239,24 @@ def test_the_set_based_refresh_stores_what_the_per_customer_refresh_stores(
     quality.refresh_many(ids)
     assert open_defects() == expected
     assert quality.refresh_for_customers(ids) == (0, 0)
+
+
+def test_an_unreachable_policy_is_shown_on_the_customer_page_and_in_the_api(
+    world: World,
+) -> None:
+    from tests.conftest import signed_in
+
+    holder = new_customer(world.branch_a)  # no phone at all
+    policy = factories.policy(holder)
+    client = signed_in(world.teller_a)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(f"/customers/{holder.pk}/").content.decode()
+    api = client.get(f"/api/v1/customers/{holder.pk}").json()
+
+    assert policy.number in page
+    assert "Policy with no reachable number" in page
+    (defect,) = api["policy_defects"]
+    assert (defect["code"], defect["policy_number"]) == ("no_reachable_number", policy.number)
+    # A manager of another branch sees neither the customer nor the defect.
+    assert signed_in(world.manager_b).get(f"/api/v1/customers/{holder.pk}").status_code == 404

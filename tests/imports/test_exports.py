@@ -125,3 +125,24 @@ def test_every_export_has_a_value_for_each_column_of_its_kind() -> None:
     for kind, source in SOURCES.items():
         # Lookups read past the spec's columns (for masking) are allowed after them.
         assert len(source.fields) >= len(KINDS[kind].columns), kind
+
+
+def test_a_contacts_export_with_guarded_cells_imports_back_without_duplicates(
+    world: World,
+) -> None:
+    from policydesk.customers import services
+    from policydesk.customers.models import ContactPoint
+
+    import_examples(world.admin, "customers")
+    holder = Customer.objects.get(number="C0000001")
+    services.contact_add(customer=holder, kind="phone", raw="+8613812345678", by=None)
+    exported = _export(world.manager_a, "contacts")
+    assert "'+8613812345678" in exported.decode("utf-8-sig")  # guarded on the way out
+    before = ContactPoint.objects.count()
+
+    job = run_import(world.admin, "contacts", exported)
+
+    assert job.status == "done", job.report["errors"]
+    assert job.report["inserted"] == 0
+    assert ContactPoint.objects.count() == before
+    assert ContactPoint.objects.filter(raw="+8613812345678").count() == 1

@@ -93,6 +93,10 @@ class DefectOut(Schema):
     detected_at: dt.datetime
 
 
+class PolicyDefectOut(DefectOut):
+    policy_number: str | None
+
+
 class ContactOut(Schema):
     id: int
     kind: str
@@ -160,6 +164,8 @@ class Customer360Out(Schema):
     customer: CustomerOut
     identity: IdentityOut
     contacts: list[ContactOut]
+    # Defects of no contact point: a policy with no reachable number.
+    policy_defects: list[PolicyDefectOut]
     current_consents: list[ConsentOut]
     consent_history: list[ConsentOut]
     do_not_call: list[DoNotCallOut]
@@ -279,6 +285,16 @@ def customer_360_out(view: selectors.Customer360) -> dict[str, Any]:
             "revealed": view.identity.revealed,
         },
         "contacts": [contact_out(c, getattr(c, "open_defects", [])) for c in view.contacts],
+        "policy_defects": [
+            {
+                "code": d.code,
+                "detail": d.detail,
+                "suggestion": d.suggestion,
+                "detected_at": d.detected_at,
+                "policy_number": d.policy.number if d.policy is not None else None,
+            }
+            for d in view.policy_defects
+        ],
         "current_consents": [consent_out(c) for c in view.current_consents],
         "consent_history": [consent_out(c) for c in view.consent_history],
         "do_not_call": [

@@ -380,6 +380,9 @@ class Customer360:
     timeline: list[TimelineEntry]
     can_see_policies: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    # Open defects of the customer that belong to no contact point (a policy with no
+    # reachable number), for the policies the user may see.
+    policy_defects: list[ContactDefect] = field(default_factory=list)
     # The relations from this customer's side, whichever side recorded them.
     related_parties: list[RelatedParty] = field(default_factory=list)
 
@@ -475,10 +478,21 @@ def customer_360(user: Any, customer: Customer) -> Customer360:
             consents=history,
         )
     )
+    shown = {p.pk for p in policies}
+    policy_defects = [
+        defect
+        for defect in ContactDefect.objects.filter(
+            customer=customer, contact__isnull=True, resolved_at__isnull=True
+        )
+        .select_related("policy")
+        .order_by("id")
+        if defect.policy_id is None or defect.policy_id in shown
+    ]
     return Customer360(
         customer=customer,
         identity=identity,
         contacts=contacts,
+        policy_defects=policy_defects,
         current_consents=sorted(current.values(), key=lambda c: (c.purpose, c.channel)),
         consent_history=history,
         do_not_call=do_not_call,

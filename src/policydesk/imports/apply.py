@@ -187,7 +187,7 @@ def _upsert_generic(plan: UpsertPlan, records: Sequence[dict[str, Any]]) -> Coun
             counts.unchanged += 1
             continue
         else:
-            if plan.touch:
+            if plan.touch and plan.touch not in record:  # the handler's own time if it set one
                 record = {**record, plan.touch: now}
             changed.append(record)
         if plan.affected:

@@ -37,7 +37,11 @@ skipped. Start an import on the Imports page or with
   `policydesk export KIND`) write the same columns for the branches you can see. ID numbers
   are masked to their last four characters, phones and e-mails likewise, unless your role may
   see identities; a masked export cannot be imported back. Cells starting with `=`, `+`, `-`,
-  `@`, tab or carriage return are prefixed with `'` so spreadsheets do not run them.
+  `@`, tab or carriage return are prefixed with `'` so spreadsheets do not run them; an
+  import reads such a cell without the `'`, so an export imports back unchanged.
+- **Policy status.** A new policy's first status and every change of status a file makes
+  are recorded in the policy's history ("Recorded by an import"); the file is taken as the
+  record of the status, so any change it makes is applied.
 - **Large loads.** A customers or policies file of at least 50,000 rows (by default) and
   of at least as many rows as PolicyDesk already holds of that kind (a go-live, a
   migration) builds the table's search indexes once at the end instead of row by row:

@@ -163,7 +163,17 @@ def _finish(job: ImportJob, status: str, report: dict[str, Any]) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "report", "rows_total", "rows_done", "finished_at"])
     progress_path(job.pk).unlink(missing_ok=True)
+    _discard_upload(job)
     return job
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """An uploaded file holds raw ID numbers and phones: once its job has ended it is
+    deleted (the report keeps what the page shows). A file the operator named on the command
+    line is theirs and stays."""
+    stored = Path(job.stored_path)
+    if stored.parent.resolve() == imports_dir().resolve():
+        stored.unlink(missing_ok=True)
 
 
 def import_run(job_id: int, *, progress: Progress | None = None) -> ImportJob:
@@ -329,6 +339,7 @@ def _process(
                 if progress is not None:
                     progress(done, done, "indexes")
                 deferred.rebuild()  # before the refresh, whose joins use them
+            handler.after_write(context)
             # Once for the whole file (a customer's rows may be spread over its chunks), as
             # the nightly sweep would find it: see customers.quality.refresh_many.
             affected = counts.affected_customers | context.quality_affected

@@ -39,6 +39,8 @@ from policydesk.policies.models import (
 )
 
 from .apply import UpsertPlan, in_values
+from .exports import FORMULA_STARTS
+from .policy_history import record_status_changes
 from .specs import KINDS, Column, ColumnType, KindSpec
 
 M = TypeVar("M", bound=Model)
@@ -299,6 +301,9 @@ def _cell_parser(column: Column) -> Callable[[str], Any]:
     return lambda text: parse_cell(column, text)
 
 
+# A cell an export made inert ('=…, '+86…): read as the value it guards.
+NEUTRALISED = tuple("'" + start for start in FORMULA_STARTS)
+
 RowPlan = tuple[tuple[str, Column, int, int, Callable[[str], Any]], ...]
 RowParser = Callable[[int, Sequence[str], Report], "ParsedRow | None"]
 
@@ -332,6 +337,8 @@ def row_parser(spec: KindSpec, header: Sequence[str]) -> RowParser:
             text = cells[position] if 0 <= position < size else ""
             if text:
                 text = text.strip()
+                if text[:1] == "'" and text.startswith(NEUTRALISED):
+                    text = text[1:]  # an export's guard against formulas, undone
             if not text:
                 if column.required:
                     report.add(number, name, _("A value is required."))
@@ -372,6 +379,9 @@ class Handler:
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    def after_write(self, context: ImportContext) -> None:
+        """Once the whole file is written (not for a refused file or a dry run)."""
 
     # Helpers shared by the handlers.
     @staticmethod
@@ -739,6 +749,9 @@ class PolicyHandler(Handler):
         "paid_to_date",
         "next_due_date",
     )
+
+    def after_write(self, context: ImportContext) -> None:
+        record_status_changes(context.now, getattr(context.user, "pk", None))
 
     def check_row(self, row: ParsedRow, report: Report) -> bool:
         values = row.values
