@@ -30,12 +30,15 @@ def test_a_contact_defect_counts_under_each_channel_and_intermediary_of_the_cust
     agency = with_prefixed_mobile(world.branch_a)
     factories.policy(agency, channel="agency")
     with_prefixed_mobile(world.branch_a)  # no policy at all
+    ended = with_prefixed_mobile(world.branch_a)  # only policies that have ended
+    factories.policy(ended, channel="agency", status="surrendered")
+    factories.policy(ended, channel="direct", status="matured")
     rows = {
         (r.channel, r.intermediary): r.customers
         for r in defect_counts(world.manager_a)
         if r.code == "area_code_prefixed_mobile"
     }
-    assert rows == {("bancassurance", "建设银行"): 1, ("agency", ""): 1, (NO_POLICY, ""): 1}
+    assert rows == {("bancassurance", "建设银行"): 1, ("agency", ""): 1, (NO_POLICY, ""): 2}
 
 
 def test_a_policy_without_a_reachable_number_counts_under_its_own_channel(world: World) -> None:

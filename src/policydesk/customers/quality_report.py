@@ -65,6 +65,15 @@ def defect_counts(user: Any) -> list[DefectCount]:
     )
     for code, channel, intermediary, customers in per_contact:
         counts[(code, channel or NO_POLICY, intermediary or "")] += customers
+    # Customers whose policies have all ended: the join above keeps none of their rows.
+    ended_only = (
+        open_defects.filter(contact__isnull=False, customer__policies_held__isnull=False)
+        .exclude(customer__policies_held__status__in=LIVE_STATUSES)
+        .values_list("code")
+        .annotate(customers=Count("customer_id", distinct=True))
+    )
+    for code, customers in ended_only:
+        counts[(code, NO_POLICY, "")] += customers
     return sorted(
         (
             DefectCount(code, channel, intermediary, n)

@@ -758,14 +758,24 @@ class PolicyHandler(Handler):
         if values["issue_date"] and values["issue_date"] < values["application_date"]:
             report.add(row.number, "issue_date", _("The issue date is before the application."))
             return False
+        signed = values["receipt_signed_date"]
+        if signed and (not values["issue_date"] or signed < values["issue_date"]):
+            report.add(
+                row.number,
+                "receipt_signed_date",
+                _("The receipt is signed before the policy was issued."),
+            )
+            return False
         return True
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
-        products = dict(
-            in_values(
-                Product.objects.all(), "code", {r.values["product_code"] for r in rows}
-            ).values_list("code", "id")
-        )
+        modes: dict[str, frozenset[str]] = {}
+        products: dict[str, int] = {}
+        for code, pk, allowed in in_values(
+            Product.objects.all(), "code", {r.values["product_code"] for r in rows}
+        ).values_list("code", "id", "payment_modes"):
+            products[code] = pk
+            modes[code] = frozenset(allowed or ())
         holders = self._visible_customers((r.values["policyholder_number"] for r in rows), context)
         agents = dict(
             in_values(
@@ -798,6 +808,14 @@ class PolicyHandler(Handler):
             )
             if product_id is None:
                 self._unknown(context, row, "product_code", _("product"))
+            elif values["payment_mode"] not in modes[values["product_code"]]:
+                context.report.add(
+                    row.number,
+                    "payment_mode",
+                    _("Product %(code)s cannot be paid %(mode)s.")
+                    % {"code": values["product_code"], "mode": values["payment_mode"]},
+                )
+                product_id = None
             if holder_id is None:
                 self._unknown(context, row, "policyholder_number", _("customer"))
             if held_elsewhere:
@@ -840,6 +858,19 @@ class PolicyHandler(Handler):
         return records
 
 
+def _paid_on_checked(row: ParsedRow, report: Report, *, only_if_paid: bool) -> bool:
+    """A paid row names the day it was paid (and, where `only_if_paid`, only a paid one
+    does), as policies.services asks of the same records."""
+    paid, day = row.values["status"] == "paid", row.values["paid_on"]
+    if paid and day is None:
+        report.add(row.number, "paid_on", _("Say when it was paid."))
+        return False
+    if only_if_paid and not paid and day is not None:
+        report.add(row.number, "paid_on", _("Only a paid premium has a payment date."))
+        return False
+    return True
+
+
 class PremiumHandler(Handler):
     spec = KINDS["premiums"]
     plan = UpsertPlan(
@@ -848,6 +879,9 @@ class PremiumHandler(Handler):
         compare=("amount", "currency", "status", "paid_on", "is_first_premium"),
         touch=None,
     )
+
+    def check_row(self, row: ParsedRow, report: Report) -> bool:
+        return _paid_on_checked(row, report, only_if_paid=True)
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
         policies = self._visible_policies((r.values["policy_number"] for r in rows), context)
@@ -911,6 +945,9 @@ class DisbursementHandler(Handler):
         compare=("amount", "currency", "method", "status", "paid_on", "failure_reason"),
         touch=None,
     )
+
+    def check_row(self, row: ParsedRow, report: Report) -> bool:
+        return _paid_on_checked(row, report, only_if_paid=False)
 
     def resolve(self, rows: list[ParsedRow], context: ImportContext) -> list[dict[str, Any]]:
         policies = self._visible_policies((r.values["policy_number"] for r in rows), context)
