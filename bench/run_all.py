@@ -299,9 +299,9 @@ is in the last column, and a figure is only as good as the load it was taken und
 REGISTRY_FINDINGS = """\
 **What the table itself costs (2026-12-03, machine quiet: load average about 1).** The second
 baseline above loads the rows the import stored, with no Python and nothing to parse or
-check, into an empty copy of the table as the bulk import now loads it: 19.8 s for 1,000,000
-customers (9.1x the raw COPY, 0.11 of its speed), 47.1 s for 2,000,000 policies (7.1x,
-0.14). Taken apart on the same data (a copy of each table, COPY in one transaction): with
+check, into an empty copy of the table as the bulk import now loads it: 20.5 s for 1,000,000
+customers (9.4x the raw COPY, 0.11 of its speed), 53.8 s for 2,000,000 policies (7.9x,
+0.13). Taken apart on the same data (a copy of each table, COPY in one transaction): with
 only the primary and unique keys 6.5 s and 11.2 s; with the foreign keys checked as rows
 arrive 12.8 s and 34.9 s; the secondary indexes built at the end about 7 s each. **So no
 loader into these tables, however fast its own side, reaches a third of the raw COPY into
@@ -327,11 +327,21 @@ customers) against every reader: not done (decision 0008).
   scans the whole contact and policy tables once per chunk (a hashed `= ANY`), so 1,000,000
   policyholders in chunks of 20,000 cost fifty scans of each: 45 s of a 185 s import of
   2,000,000 policies. At 600,000 policies the refresh went from 9.2 to 5.7 s.
-- *Result at full size:* 1,000,000 customers in 51.4 s (23.6x the raw COPY, 2.6x the second
-  baseline); 2,000,000 policies in 160.0 s (24.1x, 3.4x the second baseline). The page of
+- *Imported policies now get their status history* (the first status of each new policy, a
+  change from the last recorded one): 2,000,000 more rows in the same transaction, one
+  `INSERT … SELECT`. A first version used an anti-join against the history table the same
+  statement fills; the planner, taking that table for empty, rescanned it for every policy
+  (quadratic: still running after five minutes at 2,000,000). 160.0 s before the history,
+  164.6 s with it.
+- *SQLite* was measured at its default size only (50,000 customers, 100,000 policies; the
+  run at 1,000,000 of 2026-12-02 is below). Read against PostgreSQL's raw COPY rate of the
+  same rows (459,117 and 293,808 rows a second above), SQLite's import is 17x (customers) and
+  15x (policies) that COPY; against its own `executemany`, 6.2x and 8.7x.
+- *Result at full size:* 1,000,000 customers in 46.0 s (21.1x the raw COPY, 2.2x the second
+  baseline); 2,000,000 policies in 164.6 s (24.2x, 3.1x the second baseline). The page of
   2026-12-02 had 233.8 s and 373.4 s, but under a load average of 6 to 7, with raw COPYs of
   4.5 s and 16.9 s (2.2 s and 6.6 s now), so the seconds are not comparable. Against the
-  raw COPY, customers went from 51x to 23.6x; policies stayed where they were (22x then),
+  raw COPY, customers went from 51x to 21.1x; policies stayed where they were (22x then),
   because their raw COPY gained more from the quiet machine than their import did. What is
   left of the import over the second baseline is Python, about 40 µs a row on one core
   (reading, checks, encryption, records, COPY text).
