@@ -73,7 +73,7 @@ class ImportIn(Schema):
 
 
 def job_out(job: ImportJob) -> dict[str, Any]:
-    done, total = selectors.job_progress(job)
+    progress = selectors.job_progress(job)
     report = job.report or {}
     return {
         "id": job.pk,
@@ -82,10 +82,10 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "status": job.status,
         "dry_run": job.dry_run,
         "skip_invalid": job.skip_invalid,
-        "rows_total": total,
-        "rows_done": done,
-        "percent": selectors.job_percent(job),
-        "stage": selectors.job_stage(job),
+        "rows_total": progress.total,
+        "rows_done": progress.done,
+        "percent": progress.percent,
+        "stage": progress.stage,
         "inserted": report.get("inserted"),
         "updated": report.get("updated"),
         "unchanged": report.get("unchanged"),

@@ -47,14 +47,10 @@ class DeferredIndexes:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(self.table)}")
 
 
-def min_rows() -> int:
-    return int(settings.IMPORT_BULK_MIN_ROWS)
-
-
 def defer_indexes(model: type[Model], rows: int) -> DeferredIndexes | None:
     """Drop the table's secondary indexes when a file of `rows` rows is a bulk load for it;
     None (nothing dropped) otherwise. Call inside the import's transaction."""
-    threshold = min_rows()
+    threshold = int(settings.IMPORT_BULK_MIN_ROWS)
     if threshold <= 0 or rows < threshold:
         return None
     return defer_table_indexes(model._meta.db_table, rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -35,23 +36,17 @@ def recent_jobs(user: Any, limit: int = 20) -> list[ImportJob]:
     return list(jobs_visible(user).order_by("-id")[:limit])
 
 
-def job_progress(job: ImportJob) -> tuple[int, int]:
-    """(rows done, rows in all) — from the worker's progress file while the job runs, since
-    its transaction hides the rows it writes."""
-    if job.is_running:
-        live = read_progress(job.pk)
-        if live is not None:
-            return live[0], live[1]
-    return job.rows_done, job.rows_total
+@dataclass(frozen=True)
+class JobProgress:
+    done: int  # rows done
+    total: int  # rows in all (an estimate until the job has ended)
+    percent: int
+    stage: str | None  # services.STAGES while it runs; None once it has ended
 
-
-def job_stage(job: ImportJob) -> str | None:
-    """What a running job is doing (services.STAGES): its rows, then for a bulk load the
-    search indexes, then the contact quality; None once it has ended."""
-    if not job.is_running:
-        return None
-    live = read_progress(job.pk)
-    return live[2] if live is not None else "rows"
+    @property
+    def stage_label(self) -> str | None:
+        label = STAGE_LABELS.get(self.stage or "")
+        return None if label is None else str(label)
 
 
 STAGE_LABELS = {
@@ -61,8 +56,14 @@ STAGE_LABELS = {
 }
 
 
-def job_percent(job: ImportJob) -> int:
-    done, total = job_progress(job)
+def job_progress(job: ImportJob) -> JobProgress:
+    """How far a job is: while it runs from the worker's progress file (read once), since
+    its transaction hides the rows it writes; once ended, from the job."""
     if not job.is_running:
-        return 100 if job.status == "done" else min(100, done * 100 // total) if total else 0
-    return min(99, done * 100 // total) if total else 0
+        done, total = job.rows_done, job.rows_total
+        partial = min(100, done * 100 // total) if total else 0
+        percent = 100 if job.status == "done" else partial
+        return JobProgress(done, total, percent, None)
+    live = read_progress(job.pk)
+    done, total, stage = live if live is not None else (job.rows_done, job.rows_total, "rows")
+    return JobProgress(done, total, min(99, done * 100 // total) if total else 0, stage)

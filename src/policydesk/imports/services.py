@@ -299,7 +299,8 @@ def _process(
                     if job.skip_invalid or not report.errors_total:
                         writer.write(records, fresh=fresh)
 
-            context.queried = release if handler.plan.bulk else None
+            if handler.plan.bulk:
+                context.looked_up = release
             for chunk in _chunks(rows, chunk_rows()):
                 parsed: list[ParsedRow] = []
                 for number, cells in chunk:
@@ -323,7 +324,7 @@ def _process(
                 if job.skip_invalid or not report.errors_total:
                     # On PostgreSQL while the next chunk is read.
                     held.append((records, context.fresh))
-                    if context.queried is None:
+                    if not handler.plan.bulk:
                         release()
                 done += len(chunk)
                 if progress is not None:

@@ -73,6 +73,10 @@ class ParsedRow:
     values: dict[str, Any]
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class ImportContext:
     user: Any  # the acting Staff, or None for the command line run by an operator
@@ -87,7 +91,7 @@ class ImportContext:
     # Called by a handler's resolve once its queries are done (set by the importer): the
     # chunk before is written then, while the handler builds its records, instead of
     # making the next chunk's queries wait for that write (see services._process).
-    queried: Callable[[], None] | None = None
+    looked_up: Callable[[], None] = _nothing
     _branches: dict[str, int] | None = None
     _open: dict[str, int] | None = None
     _visible: frozenset[int] | bool | None = False
@@ -98,10 +102,6 @@ class ImportContext:
         if self._visible is False:
             self._visible = None if self.user is None else visible_branch_ids(self.user)
         return self._visible  # type: ignore[return-value]
-
-    def looked_up(self) -> None:
-        if self.queried is not None:
-            self.queried()
 
     def can_see(self, branch_id: int) -> bool:
         return self.visible is None or branch_id in self.visible

@@ -68,13 +68,13 @@ def upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     found = selectors.job_get(request.user, job_id)
-    done, total = selectors.job_progress(found)
+    progress = selectors.job_progress(found)
     context = {
         "job": found,
-        "done": done,
-        "total": total,
-        "percent": selectors.job_percent(found),
-        "stage": selectors.STAGE_LABELS.get(selectors.job_stage(found) or ""),
+        "done": progress.done,
+        "total": progress.total,
+        "percent": progress.percent,
+        "stage": progress.stage_label,
     }
     if is_htmx(request):
         return render(request, "imports/job.html#job-progress", context)
